@@ -92,6 +92,34 @@ function inspect(path: string, opts: { method?: string; body?: unknown; headers?
   });
 }
 
+/**
+ * Opens /api/events, runs `act` once it streams, and resolves once a request event for `path` came: an exchange
+ * carried by a P2P host process reaches the inspector a moment after its response (host-process.ts batches them).
+ */
+async function whenStreamed<T>(path: string, act: () => Promise<T>): Promise<{ events: string; result: T }> {
+  const events: string[] = [];
+  let result: Promise<T> | undefined;
+  const streamed = new Promise<void>((resolve) => {
+    const req = request({ host: '127.0.0.1', port: inspector, path: '/api/events', headers: { host: `localhost:${inspector}` } }, (res) => {
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      res.on('data', (c: Buffer) => {
+        events.push(c.toString());
+        if (events.join('').includes(`"path":${JSON.stringify(path)}`)) {
+          req.destroy();
+          resolve();
+        }
+      });
+      // The stream is open: make the request it must report.
+      result = act();
+      result.catch(() => undefined); // awaited below
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+  await withTimeout(streamed, { timeoutMs: 10_000, what: `a request event for ${path} on /api/events`, observe: () => events.join('') });
+  return { events: events.join(''), result: await result! };
+}
+
 /** The newest entry whose path starts with `path`. */
 async function entryFor(path: string): Promise<any> {
   const { json } = await inspect(`/api/requests?path=${encodeURIComponent(path)}`);
@@ -286,25 +314,8 @@ describe('inspector API (relay)', () => {
   });
 
   it('streams each new request to /api/events as it completes', async () => {
-    const events: string[] = [];
-    const streamed = new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: inspector, path: '/api/events', headers: { host: `localhost:${inspector}` } }, (res) => {
-        expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
-        res.on('data', (c: Buffer) => {
-          events.push(c.toString());
-          if (events.join('').includes('"path":"/json/live"')) {
-            req.destroy();
-            resolve();
-          }
-        });
-        // The stream is open: make the request it must report.
-        void send(t.serverPort, t.host, { path: '/json/live' });
-      });
-      req.on('error', () => undefined);
-      req.end();
-    });
-    await withTimeout(streamed, { timeoutMs: 10_000, what: 'a request event on /api/events', observe: () => events.join('') });
-    expect(events.join('')).toMatch(/event: request\ndata: \{"id":\d+,"method":"GET","path":"\/json\/live","status":200/);
+    const { events } = await whenStreamed('/json/live', () => send(t.serverPort, t.host, { path: '/json/live' }));
+    expect(events).toMatch(/event: request\ndata: \{"id":\d+,"method":"GET","path":"\/json\/live","status":200/);
   });
 
   it('refuses a foreign Host (DNS rebinding) and a cross-site Origin on state changes', async () => {
@@ -331,7 +342,7 @@ describe('inspector API (relay)', () => {
   });
 
   it('shows a request served peer-to-peer as transport p2p with the viewer id', async () => {
-    const run = await runWingmanFetch(['--p2p-only', `${t.url}json/over-p2p`]);
+    const { result: run } = await whenStreamed('/json/over-p2p', () => runWingmanFetch(['--p2p-only', `${t.url}json/over-p2p`]));
     expect(run.code).toBe(0);
     expect(run.err).toMatch(/200 via p2p/);
     const e = await entryFor('/json/over-p2p');
