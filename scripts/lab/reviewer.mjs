@@ -512,13 +512,29 @@ function summarizeCandidates(peers) {
     for (const c of list) {
       const parts = c.split(/\s+/);
       const type = / typ (\w+)/.exec(c)?.[1] ?? '?';
-      const note = type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : '';
+      // The agent's predicted public candidates (docs/PROTOCOL.md §Predicted public candidates) have a foundation starting with "p".
+      const note = type === 'host' && parts[4]?.endsWith('.local') ? '(mdns)' : /^candidate:p/.test(parts[0] ?? '') ? '(predicted)' : '';
       const key = `${type}${note}/${parts[2]?.toLowerCase()}`;
       out[key] = (out[key] ?? 0) + 1;
     }
     return out;
   };
-  return { local: count(peers.flatMap((p) => p.local)), remote: count(peers.flatMap((p) => p.remote)) };
+  const remote = peers.flatMap((p) => p.remote);
+  // The agent's predictions against its gathered public candidates: `confirmed`, one named the same
+  // address and port; `contradicted`, one mapped from the same local port named another. (WebRTC may
+  // stop gathering once a pair works, so a prediction may also have no gathered candidate to meet.)
+  const fields = (c) => c.split(/\s+/);
+  const endpoint = (c) => fields(c).slice(4, 6).join(':');
+  const relatedPort = (c) => /\brport (\d+)/.exec(c)?.[1];
+  const predicted = remote.filter((c) => /^candidate:p/.test(c) && / typ srflx /.test(c));
+  const gathered = remote.filter((c) => !/^candidate:p/.test(c) && / typ srflx /.test(c));
+  const confirmed = predicted.filter((p) => gathered.some((g) => endpoint(g) === endpoint(p)));
+  const contradicted = predicted.filter((p) => gathered.some((g) => relatedPort(g) === fields(p)[5] && endpoint(g) !== endpoint(p)));
+  return {
+    local: count(peers.flatMap((p) => p.local)),
+    remote: count(remote),
+    predicted: { sent: predicted.length, confirmed: confirmed.length, contradicted: contradicted.length },
+  };
 }
 
 /** Tuning: how long until Chromium itself declares the peer connection failed (the product's timeout set out of the way). */

@@ -94,6 +94,8 @@ interface LabRow {
   secureContext?: boolean;
   /** With a P2P verdict other than a ready channel: the errors the shell logged. */
   p2pErrors?: Array<{ code: string; message: string }>;
+  /** The agent's predicted public candidates the page received, and how many a gathered one then named too or contradicted. */
+  candidates?: { predicted?: { sent: number; confirmed: number; contradicted: number } };
   /** The shell's transport status at the end of the visit: with a channel, its loss probe's verdict and figures. */
   finalStatus?: { transport?: string; lossy?: boolean; loss?: { sent: number; lost: number } } | null;
 }
@@ -333,6 +335,20 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     };
     const ok = (name: string) => ({ scenario: summary(row(name)), sent: LOSS_PROBE_COUNT, underLossyMin: true, lossy: false });
     expect(['lan', 'cone-nat', 'far-server'].map(probe)).toEqual(['lan', 'cone-nat', 'far-server'].map(ok));
+  });
+
+  it("behind the agent's port-keeping NAT its predicted public candidates reach the page and none is contradicted by a gathered one; with no NAT it predicts none", () => {
+    const predicted = (name: string) => row(name).candidates?.predicted ?? null;
+    // cone-nat has no delays: the agent's STUN answer comes long before a pair works, so every prediction meets its gathered twin.
+    const cone = predicted('cone-nat');
+    const far = predicted('far-server');
+    const seen = { cone, far, lan: predicted('lan') };
+    expect({
+      seen,
+      coneConfirmed: cone !== null && cone.sent > 0 && cone.confirmed === cone.sent && cone.contradicted === 0,
+      farUncontradicted: far !== null && far.sent > 0 && far.contradicted === 0,
+      lan: seen.lan?.sent ?? null,
+    }).toEqual({ seen, coneConfirmed: true, farUncontradicted: true, lan: 0 });
   });
 
   it('far-server: a 20 MiB upload arrives intact over the path bulk downloads took, and no request beats the 20 ms peer round trip', () => {

@@ -191,7 +191,6 @@ function domainIsolationProblem(domain: string | undefined, confirmed: boolean):
 }
 
 export type TunnelServerOptions = z.input<typeof optionsSchema>;
-export type P2POptions = z.input<typeof p2pSchema>;
 export type OidcOptions = z.input<typeof oidcSchema>;
 export type TunnelServerConfig = z.output<typeof optionsSchema>;
 

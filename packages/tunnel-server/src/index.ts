@@ -7,7 +7,6 @@ export {
   DEFAULT_PORT,
   DEFAULT_SESSION_GRACE_MS,
   resolveConfig,
-  type P2POptions,
   type TunnelServerConfig,
   type TunnelServerOptions,
 } from './config';

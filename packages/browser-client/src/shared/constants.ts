@@ -53,6 +53,8 @@ export const CHANNEL_COMING_WAIT_MS = 2_000;
 
 /** The longest a pending loss probe keeps bursts off the channel: an agent without the probe answers nothing. */
 export const LOSS_PROBE_HOLD_MS = 1_000;
+/** sessionStorage key: this tab's last loss verdict and its time, `clean 1764000000000` (page/path-state.ts). */
+export const LOSS_VERDICT_STORAGE_KEY = 'wingman:loss-verdict';
 /** sessionStorage key: this tab had an open channel on this origin (cleared when an attempt fails). */
 export const P2P_SEEN_STORAGE_KEY = 'wingman:p2p-seen';
 

@@ -6,14 +6,15 @@
  * the probe (its verdict, or LOSS_PROBE_HOLD_MS), bursts take the channel
  * again. The agent here answers no probe (its P2P host makes no probe
  * channel: support/no-loss-echo.cjs), as an agent without the channel would,
- * so the probe stays pending for the whole hold.
+ * so the probe stays pending for the whole hold. A tab whose last probe found
+ * the path clean does not hold its next page load's bursts (page/path-state.ts).
  */
 import type { Frame, Page } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { inPage, openShell, shellStatus, waitForTransport, WAIT_MS } from './support/shell';
 import { noLossEchoAgentEnv, startStack, type Stack } from './support/stack';
 import { until } from '../../../../test/helpers/wait';
-import { LOSS_PROBE_HOLD_MS } from '../../src/shared/constants';
+import { LOSS_PROBE_HOLD_MS, LOSS_VERDICT_STORAGE_KEY } from '../../src/shared/constants';
 
 jest.setTimeout(120_000);
 
@@ -47,13 +48,18 @@ describe('a channel whose loss probe has given no verdict', () => {
     await stack?.close();
   });
 
-  it(`has its bursts sent around it for at most ${LOSS_PROBE_HOLD_MS} ms, then over it`, async () => {
+  /**
+   * One burst from a page load whose probe is pending, trying up to MAX_TABS tabs (a loaded machine can use up the
+   * hold first); `prepare` runs in each tab before the measured page load. Returns the page and the burst's routes.
+   */
+  async function burstWhileProbing(prepare: (page: Page) => Promise<void>): Promise<{ page: Page; during: string[] }> {
     let page: Page = browser.page;
     let during: string[] | undefined;
     const tries: string[] = [];
     for (let tab = 0; tab < MAX_TABS && !during; tab++) {
       // Another try in a new tab: its channel runs its own probe.
       if (tab > 0) page = await browser.context.newPage();
+      await prepare(page);
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       const before = await waitForTransport(page, 'p2p', undefined, { whileProbing: true });
       const routes = await burstRoutes(frame);
@@ -62,8 +68,13 @@ describe('a channel whose loss probe has given no verdict', () => {
       if (before.probing && after.probing) during = routes;
     }
     expect({ tries, during: during ?? 'no burst while the probe was pending' }).toMatchObject({ during: expect.any(Array) });
+    return { page, during: during! };
+  }
+
+  it(`has its bursts sent around it for at most ${LOSS_PROBE_HOLD_MS} ms, then over it`, async () => {
+    const { page, during } = await burstWhileProbing(async () => undefined);
     // The first of the burst may find nothing else in flight yet (a lone request keeps P2P).
-    expect(during!.filter((r) => r === 'relay; reason=loss-probe').length).toBeGreaterThanOrEqual(BURST - 1);
+    expect(during.filter((r) => r === 'relay; reason=loss-probe').length).toBeGreaterThanOrEqual(BURST - 1);
 
     // No verdict comes (no answer at all): the hold ends, and the channel carries bursts again.
     let last = await shellStatus(page);
@@ -82,5 +93,14 @@ describe('a channel whose loss probe has given no verdict', () => {
     const marks = await inPage(page, () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(), undefined);
     expect(marks).toHaveProperty('loss-probe');
     expect(marks).not.toHaveProperty('loss-clean');
+  });
+
+  it("sends a page load's bursts over its channel while the probe is pending when the tab's last probe found the path clean", async () => {
+    const { during } = await burstWhileProbing(async (page) => {
+      await openShell(page, `${stack.origin}/one`, 'one');
+      // What this tab's earlier page load leaves when its probe ends clean (this agent answers no probe).
+      await inPage(page, (key) => sessionStorage.setItem(key, `clean ${Date.now()}`), LOSS_VERDICT_STORAGE_KEY);
+    });
+    expect(during.every((r) => r.startsWith('p2p;'))).toBe(true);
   });
 });

@@ -24,7 +24,6 @@ export {
   wireCaptureSchema,
   type Capture,
   type CapturedBody,
-  type CaptureOptions,
   type WireCapture,
 } from './capture';
 export { forwardedRequest } from './headers';

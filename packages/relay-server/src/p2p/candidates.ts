@@ -14,7 +14,7 @@ import { candidateKind } from './ice-trace';
 export const MAX_REMOTE_CANDIDATES = 64;
 
 /** The connection-address field of an SDP candidate line. */
-function candidateAddress(candidate: string): string | undefined {
+export function candidateAddress(candidate: string): string | undefined {
   const parts = candidate.replace(/^a=/, '').split(/\s+/);
   // foundation component transport priority address port "typ" type …
   return parts.length >= 8 ? parts[4] : undefined;
@@ -92,10 +92,12 @@ export function sdpWithoutRelatedAddresses(sdp: string): string {
 /**
  * The answer SDP's candidates as a viewer may see them, by the same rules as
  * trickled ones: a loopback pair in a remote viewer's answer costs a pacing
- * tick before the one that can work. `hideHost`: no host candidate, no related address.
+ * tick before the one that can work. `held`: lines trickled later instead (a host candidate behind its
+ * prediction, host-candidate-hold.ts). `hideHost`: no host candidate, no related address.
  */
-export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHost: boolean }): string {
-  const shown = withoutCandidates(sdp, (l) => !rules.loopback && isLoopbackCandidate(l));
+export function answerCandidates(sdp: string, rules: { loopback: boolean; hideHost: boolean; held?: (line: string) => boolean }): string {
+  const held = rules.held;
+  const shown = withoutCandidates(sdp, (l) => (!rules.loopback && isLoopbackCandidate(l)) || (held !== undefined && held(l)));
   return rules.hideHost ? sdpWithoutRelatedAddresses(withoutCandidates(shown, isHostCandidate)) : shown;
 }
 

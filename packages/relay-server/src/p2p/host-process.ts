@@ -12,7 +12,8 @@ import { createForwarder, type Forwarder } from '../forward';
 import { createClaimClient } from './claim-client';
 import { MAX_HOST_BATCH, parseToHost, type FromHost, type HostBatch, type HostInit, type PerExchange } from './host-ipc';
 import { createPeerHost, type PeerHost } from './peer-host';
-import { warmUpWebRtc } from './webrtc';
+import { PublicAddressMemory, stunOnly } from './predicted-candidate';
+import { learnPublicAddress, warmUpWebRtc } from './webrtc';
 
 /** After `close`, the exit comes this long later at the latest. */
 const EXIT_AFTER_CLOSE_MS = 2_000;
@@ -60,8 +61,13 @@ function start(init: HostInit): void {
       : {}),
   });
   const fwd = forwarder;
+  // WINGMAN_P2P_PREDICTED_CANDIDATES=false: only gathered candidates go to viewers (predicted-candidate.ts).
+  const predict = process.env.WINGMAN_P2P_PREDICTED_CANDIDATES !== 'false';
+  const publicAddress = new PublicAddressMemory();
   host = createPeerHost({
     ...init,
+    publicAddress,
+    predictPublicCandidates: predict,
     handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
@@ -73,8 +79,8 @@ function start(init: HostInit): void {
     ...maxMessageBytesFromEnv(process.env.WINGMAN_P2P_MAX_MESSAGE_BYTES),
   });
   send({ t: 'ready' });
-  // Before any viewer offers: the first answer is as quick as later ones (webrtc.ts).
-  void warmUpWebRtc();
+  // Before any viewer offers: the first answer is as quick as later ones, and carries the prediction (webrtc.ts).
+  void warmUpWebRtc().then(() => (predict ? learnPublicAddress(publicAddress, stunOnly(init.iceServers ?? [])) : undefined));
 }
 
 /** WINGMAN_P2P_MAX_MESSAGE_BYTES (inherited): the data-channel message cap, 16–256 KiB, for tuning; a bad value is reported and ignored. */

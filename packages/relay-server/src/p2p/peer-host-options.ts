@@ -9,6 +9,7 @@ import {
   type ViewerSignal,
 } from '@wingman/protocol';
 import { z } from 'zod';
+import type { PublicAddressMemory } from './predicted-candidate';
 
 /** Each peer costs a DTLS/SCTP association and a few threads' work in wrtc. */
 export const DEFAULT_MAX_PEERS = 32;
@@ -96,6 +97,10 @@ export interface PeerHostOptions {
   acceptLoopbackCandidates?: boolean;
   /** Viewers never learn this machine's addresses (P2P then needs STUN or TURN). */
   hideHostCandidates?: boolean;
+  /** Where the host learns its public address from its gathered candidates, to predict each peer's public candidate (predicted-candidate.ts). */
+  publicAddress?: PublicAddressMemory;
+  /** Send each host candidate's predicted public candidate ahead of it. Default true. */
+  predictPublicCandidates?: boolean;
   /** docs/PROTOCOL.md §Verified channels; without it every viewer is unverified. */
   trust?: LinkTrust;
   /** The CLI warns. */

@@ -22,6 +22,7 @@ import { createKeyedSerial } from './keyed-serial';
 import { onCandidate, onOffer } from './peer-offer';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type LinkTrust, type PeerHost, type PeerHostOptions } from './peer-host-options';
 import { closePeerEntry, report, untrusted, type HostState } from './peer-state';
+import { PublicAddressMemory } from './predicted-candidate';
 
 export * from './peer-host-options';
 
@@ -33,6 +34,8 @@ export function createPeerHost(options: PeerHostOptions): PeerHost {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     iceServers: options.iceServers ?? [],
     hideHost: options.hideHostCandidates === true,
+    publicAddress: options.publicAddress ?? new PublicAddressMemory(),
+    predict: options.predictPublicCandidates !== false,
     remotePolicy: { acceptLoopback: options.acceptLoopbackCandidates === true, ownAddresses: ownAddresses() },
     ownMaxMessageBytes: options.maxMessageBytes ?? DATA_CHANNEL_DEFAULT_MESSAGE_BYTES,
     trustKeys: undefined,

@@ -1,7 +1,8 @@
-/** A viewer's offer on the host: admitted within the caps, answered by a new peer connection, candidates both ways. */
+/** A viewer's offer on the host: admitted within the caps, answered by a new peer connection, candidates both ways (this end's predicted or held back). */
 import { announceMaxMessageSize, withListedFormatsOnly, type TrustKeys } from '@wingman/protocol';
 import {
   answerCandidates,
+  candidateAddress,
   isHostCandidate,
   isLoopbackCandidate,
   MAX_REMOTE_CANDIDATES,
@@ -11,12 +12,24 @@ import {
   withoutCandidates,
   withoutRelatedAddress,
 } from './candidates';
+import { HostCandidateHold } from './host-candidate-hold';
 import { candidateKind, iceCandidateNotAdded, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
 import { DEFAULT_MAX_PEERS } from './peer-host-options';
 import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
 import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
+
+/** A host candidate line of the answer that is trickled behind its prediction instead (host-candidate-hold.ts). */
+function heldInAnswer(host: HostState, line: string): boolean {
+  return host.predict && host.publicAddress.predict({ candidate: line.replace(/^a=/, '') }) !== undefined;
+}
+
+/** A viewer's candidate on this agent's own public address: the viewer is behind the same NAT, on its LAN. */
+function behindOurAddress(host: HostState, candidate: string): boolean {
+  const ours = host.publicAddress.current()?.address;
+  return ours !== undefined && candidateAddress(candidate) === ours;
+}
 
 function unreachable(host: HostState, candidate: string): boolean {
   return unreachableReason(candidate, host.remotePolicy) !== undefined;
@@ -33,6 +46,7 @@ export async function onOffer(host: HostState, viewerId: string, offered: string
   const peer = newPeer(host, viewerId, inOffer, keys);
   const { pc, trace } = peer;
   if (sdpCandidates(sdp).some(isLoopbackCandidate)) revealLoopback(host, peer);
+  if (sdpCandidates(sdp).some((c) => behindOurAddress(host, c))) peer.hostHold.release();
   await pc.setRemoteDescription({ type: 'offer', sdp });
   peer.remoteDescriptionSet = true;
   for (const c of peer.pendingRemote.splice(0)) await pc.addIceCandidate(c).catch(iceCandidateNotAdded(viewerId));
@@ -43,7 +57,10 @@ export async function onOffer(host: HostState, viewerId: string, offered: string
   trace('answer');
   signal(host, peer, {
     type: 'answer',
-    sdp: announceMaxMessageSize(answerCandidates(local, { loopback: peer.remoteLoopback, hideHost: host.hideHost }), host.ownMaxMessageBytes),
+    sdp: announceMaxMessageSize(
+      answerCandidates(local, { loopback: peer.remoteLoopback, hideHost: host.hideHost, held: (line) => heldInAnswer(host, line) }),
+      host.ownMaxMessageBytes,
+    ),
   });
 }
 
@@ -76,6 +93,9 @@ function newPeer(host: HostState, viewerId: string, inOffer: number, keys: Trust
     pendingRemote: [],
     remoteLoopback: false,
     heldLoopback: [],
+    hostHold: new HostCandidateHold((c) => {
+      if (!peer.closed) sendCandidate(host, peer, c);
+    }),
     timers: [],
     stops: [],
     closed: false,
@@ -108,15 +128,23 @@ function newPeer(host: HostState, viewerId: string, inOffer: number, keys: Trust
   return peer;
 }
 
-/** Sent, or held back (loopback, hidden host). */
+/** Sent, sent behind its predicted public twin, or held back (loopback, hidden host). */
 function onLocalCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit): void {
   peer.trace(`local candidate ${candidateKind(c.candidate)}`);
+  host.publicAddress.observe(c.candidate);
+  // The page may check the public candidate a round trip to the STUN server before it is gathered.
+  const guess = host.predict ? host.publicAddress.predict(c) : undefined;
+  if (guess) peer.trace(`local candidate ${candidateKind(guess.candidate)} predicted`);
   if (host.hideHost) {
     if (!isHostCandidate(c.candidate)) sendCandidate(host, peer, { ...c, candidate: withoutRelatedAddress(c.candidate) });
+    if (guess) sendCandidate(host, peer, guess);
     return;
   }
   if (isLoopbackCandidate(c.candidate) && !peer.remoteLoopback) peer.heldLoopback.push(c);
-  else sendCandidate(host, peer, c);
+  else if (guess) {
+    sendCandidate(host, peer, guess);
+    peer.hostHold.hold(c);
+  } else sendCandidate(host, peer, c);
 }
 
 function revealLoopback(host: HostState, peer: Peer): void {
@@ -134,6 +162,7 @@ export function onCandidate(host: HostState, peer: Peer, c: RtcIceCandidateInit)
   if (unreachable(host, c.candidate)) return peer.trace(`remote candidate ${candidateKind(c.candidate)} dropped`);
   peer.trace(`remote candidate ${candidateKind(c.candidate)}`);
   if (isLoopbackCandidate(c.candidate)) revealLoopback(host, peer);
+  if (behindOurAddress(host, c.candidate)) peer.hostHold.release();
   if (!peer.remoteDescriptionSet) peer.pendingRemote.push(c);
   else void peer.pc.addIceCandidate(c).catch(iceCandidateNotAdded(peer.viewerId));
 }

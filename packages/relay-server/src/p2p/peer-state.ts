@@ -2,8 +2,10 @@
 import { isMacedType, signalMac, type Connection, type HostSignal, type IceServer, type MacedSignal, type TrustKeys } from '@wingman/protocol';
 import type { RemoteCandidatePolicy } from './candidates';
 import type { PendingCloses } from './graceful-close';
+import type { HostCandidateHold } from './host-candidate-hold';
 import type { IceTrace } from './ice-trace';
 import type { PeerHostOptions, PeerReport, UntrustedEvent } from './peer-host-options';
+import type { PublicAddressMemory } from './predicted-candidate';
 import type { RtcDataChannel, RtcIceCandidateInit, RtcPeerConnection } from './webrtc';
 
 export interface Peer {
@@ -25,6 +27,8 @@ export interface Peer {
   pendingRemote: RtcIceCandidateInit[];
   remoteLoopback: boolean;
   heldLoopback: RtcIceCandidateInit[];
+  /** Host candidates whose prediction went out, held a moment behind it (host-candidate-hold.ts). */
+  hostHold: HostCandidateHold;
   rttMs?: number;
   timers: Array<ReturnType<typeof setTimeout>>;
   /** The heartbeat and the idle check, once the channel is open. */
@@ -41,6 +45,8 @@ export interface HostState {
   connectTimeoutMs: number;
   iceServers: IceServer[];
   hideHost: boolean;
+  publicAddress: PublicAddressMemory;
+  predict: boolean;
   remotePolicy: RemoteCandidatePolicy;
   ownMaxMessageBytes: number;
   trustKeys: Promise<TrustKeys> | undefined;
@@ -85,6 +91,7 @@ export function closePeerEntry(host: HostState, peer: Peer, state: 'failed' | 'c
   if (peer.closed) return;
   peer.closed = true;
   for (const t of peer.timers) clearTimeout(t);
+  peer.hostHold.stop();
   for (const stop of peer.stops) stop();
   if (host.peers.get(peer.viewerId) === peer) host.peers.delete(peer.viewerId);
   peer.connection?.close('ERR_GOING_AWAY', reason);

@@ -1,5 +1,6 @@
 /** The only importer of @roamhq/wrtc (native, heavy, keeps handles open): the rest uses the structural types below. */
 import { bindingProof, sdpFingerprint, type ChannelFingerprints, type DataChannelLike, type TrustKeys } from '@wingman/protocol';
+import type { PublicAddressMemory } from './predicted-candidate';
 
 export interface RtcIceCandidateInit {
   candidate: string;
@@ -71,6 +72,34 @@ export async function warmUpWebRtc(): Promise<void> {
   } finally {
     if (a) closePeer(a);
     if (b) closePeer(b);
+  }
+}
+
+/** How long the start-up gathering waits for its public candidate, ms (a STUN round trip; the server may be far). */
+export const LEARN_TIMEOUT_MS = 5_000;
+
+/** A STUN-only gathering before any viewer offers, so the first answer carries a prediction (predicted-candidate.ts); never rejects. */
+export async function learnPublicAddress(memory: PublicAddressMemory, stunUrls: string[], timeoutMs = LEARN_TIMEOUT_MS): Promise<void> {
+  if (stunUrls.length === 0) return;
+  let pc: RtcPeerConnection | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const own = createPeerConnection({ iceServers: [{ urls: stunUrls }] });
+    pc = own;
+    const done = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      own.onicecandidate = (ev) => {
+        if (!ev.candidate || memory.observe(ev.candidate.candidate)) resolve();
+      };
+    });
+    own.createDataChannel('learn');
+    await own.setLocalDescription(await own.createOffer());
+    await done;
+  } catch {
+    /* no public address learned: the first viewer's candidates go as they are gathered */
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    if (pc) closePeer(pc);
   }
 }
 

@@ -104,6 +104,12 @@ describe('answerCandidates', () => {
     expect(answerCandidates(answer, { loopback: true, hideHost: false })).toBe(answer);
   });
 
+  it('leaves out the lines that are held to be trickled later', () => {
+    const held = (l: string) => / typ host /.test(l) && !l.includes(' 127.0.0.1 ');
+    expect(addresses(answerCandidates(answer, { loopback: false, hideHost: false, held }))).toEqual(['10.231.112.10']);
+    expect(addresses(answerCandidates(answer, { loopback: true, hideHost: false, held }))).toEqual(['127.0.0.1', '10.231.112.10']);
+  });
+
   it('with host candidates hidden, keeps only the public one, naming no related address', () => {
     const out = answerCandidates(answer, { loopback: false, hideHost: true });
     expect(sdpCandidates(out)).toEqual(['a=candidate:1933932544 1 udp 1686052607 10.231.112.10 48515 typ srflx raddr 0.0.0.0 rport 0 generation 0']);

@@ -8,8 +8,8 @@ const ENV_EXAMPLE = readFileSync(join(__dirname, '../../../../.env.example'), 'u
 const AGENT_PART = ENV_EXAMPLE.slice(ENV_EXAMPLE.indexOf('# Agent ('));
 /**
  * Variables the agent reads that stand in for no flag: the state directory
- * (agent/resume-store.ts), the P2P host process's message size and host
- * candidates, the process's buffer budget (forward/buffer-budget.ts) and the
+ * (agent/resume-store.ts), the P2P host process's message size, host and
+ * predicted candidates, the process's buffer budget (forward/buffer-budget.ts) and the
  * proxy variables (cli/proxy-config.ts).
  */
 const ENV_ONLY = [
@@ -17,6 +17,7 @@ const ENV_ONLY = [
   'WINGMAN_P2P_MAX_MESSAGE_BYTES',
   'WINGMAN_BUFFER_BUDGET_BYTES',
   'WINGMAN_P2P_HOST_CANDIDATES',
+  'WINGMAN_P2P_PREDICTED_CANDIDATES',
   'HTTPS_PROXY',
   'ALL_PROXY',
   'NO_PROXY',
