@@ -30,7 +30,20 @@ export function createNodeForwarder(logger: Logger, hopValue: (req: IncomingMess
 
   // Keep-alive to the other nodes; no timeout of our own (SSE and WebSockets are long), the owner answers 504s.
   const proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: false, ws: true, agent: new Agent({ keepAlive: true }) });
+  /** Upgrade requests' sockets the owner answered (a 101, or a refusal): an error after that may not write a response into them. */
+  const answered = new WeakSet<object>();
+  proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+    const mark = () => answered.add(socket);
+    proxyReq.once('response', mark);
+    proxyReq.once('upgrade', mark);
+  });
   proxy.on('error', (err, _req, target) => {
+    if (target && !('writeHead' in target) && answered.has(target)) {
+      // The owner's connection failed after it answered (it reset a WebSocket's connection): the viewer's socket
+      // carries WebSocket frames or the owner's response now, so it is closed, never given a 502 in the middle.
+      logger.debug({ err }, 'cluster: the owner node dropped a forwarded upgrade');
+      return void target.destroy();
+    }
     logger.warn({ err }, 'cluster: forwarding to the owner node failed');
     if (target && 'writeHead' in target) {
       sendPage(target, {
