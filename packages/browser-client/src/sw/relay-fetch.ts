@@ -12,7 +12,9 @@ import type { WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import { ChannelError } from './errors';
 import { carriedMetadata } from './fetch-metadata';
-import { skipBytes } from './resumable-body';
+import { skipBytes, type ResumeWhy } from './resumable-body';
+import { sameBody } from './bulk-race';
+import { incomingFromRelay } from './build-response';
 import { ABORT_ID_HEADER, BODY_BYTES_HEADER } from '../shared/constants';
 
 interface RelayOptions {
@@ -65,8 +67,9 @@ export function relayFetch(request: Request, options: RelayOptions): Promise<Res
 }
 
 /**
- * Fetches the rest of a GET from the relay, `offset` bytes in, after the channel failed mid-body:
- * Range (If-Range with a strong validator) where the 200 advertised byte ranges, else all, skipped.
+ * Fetches the rest of a GET from the relay, `offset` bytes in, after the channel failed or stalled mid-body:
+ * Range (If-Range with a strong validator) where the 200 advertised byte ranges, else all, skipped. A stalled
+ * body (`why`) is fetched whole only while less than half came, and taken only if the same (bulk-race.ts sameBody).
  */
 export async function resumeViaRelay(
   request: Request,
@@ -75,6 +78,7 @@ export async function resumeViaRelay(
   offset: number,
   cookies: SwCookies,
   context: RequestContext,
+  why: ResumeWhy = 'channel-failed',
 ): Promise<ReadableStream<Uint8Array>> {
   const { status, headers } = first;
   const get = (n: string) => headers.find(([k]) => k === n)?.[1];
@@ -84,11 +88,18 @@ export async function resumeViaRelay(
   const extraHeaders: Array<[string, string]> = ranged
     ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])]
     : [];
+  // A stalled body fetched again whole: worth it only while less than half of it has come.
+  if (why === 'body-stalled' && !ranged && !(Number(get('content-length')) >= 2 * offset))
+    throw new ChannelError('ERR_CONNECTION_LOST', 'more than half of the stalled body came over the channel, which keeps it', false);
   const cookie = await cookies.relayHeaderFor(url, context);
-  const res = await relayFetch(request, { cookie, body: null, extraHeaders, route: 'channel-failed' });
+  const res = await relayFetch(request, { cookie, body: null, extraHeaders, route: why });
   if (!res.body) throw new ChannelError('ERR_CONNECTION_LOST', 'the relay answered the resumption without a body', false);
   if (ranged && res.status === 206 && (res.headers.get('content-range') ?? '').startsWith(`bytes ${offset}-`)) return res.body;
-  if (res.status === status) return skipBytes(res.body, offset);
+  if (why === 'channel-failed' ? res.status === status : sameBody(first, incomingFromRelay(res))) return skipBytes(res.body, offset);
   void res.body.cancel().catch(() => undefined);
-  throw new ChannelError('ERR_CONNECTION_LOST', `the data channel failed mid-response and the relay answered the resumption with ${res.status}`, false);
+  throw new ChannelError(
+    'ERR_CONNECTION_LOST',
+    `the data channel ${why === 'channel-failed' ? 'failed' : 'stalled'} mid-response and the relay answered the resumption with ${res.status}`,
+    false,
+  );
 }

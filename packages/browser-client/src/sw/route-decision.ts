@@ -18,6 +18,7 @@ export type RouteReason =
   // Not rules: how a P2P attempt ended (router.ts), or the fetch event left the request to the browser.
   | 'declined'
   | 'channel-failed'
+  | 'body-stalled'
   | 'race'
   | 'to-browser';
 

@@ -252,7 +252,7 @@ function onHead(
   /** The request was alone on the path when it started (PathChooser.started). */
   alone: boolean,
 ): Obtained | Promise<Obtained> {
-  const { cls, method, target, request, url, deps, context } = c;
+  const { cls, method, target, request, deps } = c;
   const paths = deps.paths;
   const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
   paths.recordHead('p2p', cls, pathMs, performance.now(), alone);
@@ -279,7 +279,7 @@ function onHead(
   if (length > 0 && length < BULK_MIN_BYTES) paths.recordBody('p2p', method, target, length, 0);
   else body = measured(body, (bytes, ms) => paths.recordBody('p2p', method, target, bytes, ms))!;
   const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
-  if (method === 'GET' && !encoded) body = resumableBody(body, (offset) => resumeViaRelay(request, url, head, offset, deps.cookies, context));
+  if (method === 'GET' && !encoded) body = resumable(c, head, body);
   return { kind: 'incoming', incoming: { ...head, body, transport: 'p2p' } };
 }
 
@@ -311,8 +311,21 @@ async function race(
   if (paths.recordRace(r.bytesPerS, r.winner)) shell.post({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate, []);
   paths.recordBody(r.winner, method, target, length, 0);
   if (r.winner === 'relay') return { kind: 'incoming', incoming: { ...incomingFromRelay(relayRes!), body: r.body } };
-  const resumable = resumableBody(r.body, (offset) => resumeViaRelay(request, url, head, offset, deps.cookies, context));
-  return { kind: 'incoming', incoming: { ...head, body: resumable, transport: 'p2p' } };
+  return { kind: 'incoming', incoming: { ...head, body: resumable(c, head, r.body), transport: 'p2p' } };
+}
+
+/** A P2P body whose rest comes from the relay should the channel fail, or stall on a lossy path, mid-body (counted as its reason). */
+function resumable(c: Carry, head: Pick<Incoming, 'status' | 'headers'>, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const { request, url, deps, context } = c;
+  return resumableBody(
+    body,
+    async (offset, why) => {
+      const rest = await resumeViaRelay(request, url, head, offset, deps.cookies, context, why);
+      deps.routes.count('relay', why);
+      return rest;
+    },
+    { stalls: () => deps.lossy.stalls() },
+  );
 }
 
 /** Carries the request over the relay; `exchange`: the id of the failed P2P exchange it is sent again for (onFailure). */

@@ -9,12 +9,14 @@
  * delivered late (its main thread held busy); it outlasts the channel it was
  * formed on, which is kept down afterwards by refusing the shell's signaling
  * socket. A channel whose loss probe finds the path clean (loopback) gives no
- * verdict.
+ * verdict. A body that stops coming over the channel while P2P stalls moves to
+ * the relay (resumable-body.ts).
  */
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
+import { patternSha256 } from './support/app';
 import { delay, until } from '../../../../test/helpers/wait';
 import { STALL_MIN_COUNT } from '../../src/sw/lossy-path';
 
@@ -128,6 +130,28 @@ describe('a stalling P2P path without a channel', () => {
     // A request the app never answers, in flight on P2P from now on.
     await inPage(frame, () => void fetch('/hang').catch(() => undefined), undefined);
     expect((await imageLoads(frame, MAX_TRIES, byBrowser)).pop()).toMatch(/^(http\/1\.1|h2)$/);
+    await unregisterServiceWorkers(page);
+  });
+
+  it('moves a body that stops coming over the channel while P2P stalls to the relay, by a Range request for the rest', async () => {
+    const { page } = browser;
+    const frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    await stallP2P(frame);
+    const n = 1024 * 1024;
+    // The app sends half the body and nothing more; only a Range request gets the rest.
+    const r = await inPage(
+      frame,
+      async (n) => {
+        const res = await fetch(`/ranged?n=${n}&stall=${n / 2}&moved=1`);
+        const body = new Uint8Array(await res.arrayBuffer());
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+        return { route: res.headers.get('x-wingman-route'), got: body.length, sha: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') };
+      },
+      n,
+    );
+    expect(r).toEqual({ route: expect.stringMatching(/^p2p;/), got: n, sha: patternSha256(n) });
+    expect(stack.app.requests.filter((x) => x.path.includes('moved=1')).map((x) => x.range)).toEqual([undefined, `bytes=${n / 2}-`]);
     await unregisterServiceWorkers(page);
   });
 
