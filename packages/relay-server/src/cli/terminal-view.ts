@@ -213,9 +213,6 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
       state.status = `${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...`;
       schedule();
     },
-    disconnected() {
-      // The 'reconnecting' event that follows carries the same reason.
-    },
     warning(code, message, about) {
       if (code === 'WARN_VIEWER_OWN_SW' && about?.viewer !== undefined) {
         ownSw.add(about.viewer);
