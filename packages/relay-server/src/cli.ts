@@ -62,20 +62,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       "reach the server through this proxy, as `wingman http --proxy` (default: HTTPS_PROXY, http_proxy, ALL_PROXY minus NO_PROXY); '' for none",
     )
     .action((url: string, flags: FetchFlags) => {
-      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr, env: io.env }, { keepPeer: io.exitNow !== undefined })
-        .catch((err: unknown) => {
-          if (!(err instanceof UsageError)) throw err;
-          io.stderr.write(`error: ${err.message}\n`);
-          return EXIT_USAGE;
-        })
-        .then((code) => {
-          io.exitNow?.(code);
-          return code;
-        });
+      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr, env: io.env }, { keepPeer: io.exitNow !== undefined }).then((code) => {
+        io.exitNow?.(code);
+        return code;
+      });
     });
 
   try {
     await program.parseAsync(argv, { from: 'node' });
+    // A command's own UsageError (`wingman fetch` checks its URL and --timeout) is answered as the options' are.
+    return await (run ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) {
       const hint = err.code === 'commander.unknownCommand' ? unknownCommandHint(argv.slice(2)) : undefined;
@@ -88,7 +84,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     throw err;
   }
-  return run ?? 0;
 }
 
 /** `wingman http 3000 4000`: one tunnel per port is `wingman start`'s job. */
