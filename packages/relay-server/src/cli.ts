@@ -11,7 +11,7 @@ import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { createReporter } from './cli/reporter';
 import type { CliIo } from './cli/cli-io';
-import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
+import { createTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 
 /** Resolves with the exit code (cli/exit-codes.ts). */
@@ -102,9 +102,10 @@ function unknownCommandHint(args: string[]): string | undefined {
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
-  const view = wantsTerminalView({ json: config.json, tui: config.tui, isTTY: io.stdout.isTTY })
-    ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
-    : undefined;
+  const view =
+    io.stdout.isTTY === true && !config.json && config.tui
+      ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
+      : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const inspector = await startInspector(config.inspect, reporter, '--inspect <port>');
   if (inspector) view?.attachStore(inspector.store);

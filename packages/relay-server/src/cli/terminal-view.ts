@@ -60,10 +60,6 @@ function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string
   state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
 }
 
-export function wantsTerminalView(options: { json: boolean; tui: boolean; isTTY: boolean | undefined }): boolean {
-  return options.isTTY === true && !options.json && options.tui;
-}
-
 export function createTerminalView(options: { stdout: TerminalOutput; target: string; qr?: QrChoice; now?: () => number }): TerminalView {
   const { stdout } = options;
   const now = options.now ?? Date.now;
