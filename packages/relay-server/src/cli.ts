@@ -11,7 +11,7 @@ import { loadStartConfig, type StartFlags } from './cli/start/config-file';
 import { runStart } from './cli/start/run-start';
 import { createReporter } from './cli/reporter';
 import type { CliIo } from './cli/cli-io';
-import { createTerminalView, wantsTerminalView } from './cli/terminal-view';
+import { createTerminalView } from './cli/terminal-view';
 import { VERSION } from './version';
 
 /** Resolves with the exit code (cli/exit-codes.ts). */
@@ -62,20 +62,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       "reach the server through this proxy, as `wingman http --proxy` (default: HTTPS_PROXY, http_proxy, ALL_PROXY minus NO_PROXY); '' for none",
     )
     .action((url: string, flags: FetchFlags) => {
-      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr, env: io.env }, { keepPeer: io.exitNow !== undefined })
-        .catch((err: unknown) => {
-          if (!(err instanceof UsageError)) throw err;
-          io.stderr.write(`error: ${err.message}\n`);
-          return EXIT_USAGE;
-        })
-        .then((code) => {
-          io.exitNow?.(code);
-          return code;
-        });
+      run = runFetch(url, flags, { stdout: io.stdout as never, stderr: io.stderr, env: io.env }, { keepPeer: io.exitNow !== undefined }).then((code) => {
+        io.exitNow?.(code);
+        return code;
+      });
     });
 
   try {
     await program.parseAsync(argv, { from: 'node' });
+    // A command's own UsageError (`wingman fetch` checks its URL and --timeout) is answered as the options' are.
+    return await (run ?? 0);
   } catch (err) {
     if (err instanceof CommanderError) {
       const hint = err.code === 'commander.unknownCommand' ? unknownCommandHint(argv.slice(2)) : undefined;
@@ -88,7 +84,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     throw err;
   }
-  return run ?? 0;
 }
 
 /** `wingman http 3000 4000`: one tunnel per port is `wingman start`'s job. */
@@ -107,9 +102,10 @@ function unknownCommandHint(args: string[]): string | undefined {
 }
 
 async function runHttp(config: HttpConfig, io: CliIo): Promise<number> {
-  const view = wantsTerminalView({ json: config.json, tui: config.tui, isTTY: io.stdout.isTTY })
-    ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
-    : undefined;
+  const view =
+    io.stdout.isTTY === true && !config.json && config.tui
+      ? createTerminalView({ stdout: io.stdout, target: targetOrigin(config.target), qr: config.qr })
+      : undefined;
   const reporter = view ?? createReporter({ json: config.json, stdout: io.stdout, stderr: io.stderr, qr: config.qr });
   const inspector = await startInspector(config.inspect, reporter, '--inspect <port>');
   if (inspector) view?.attachStore(inspector.store);

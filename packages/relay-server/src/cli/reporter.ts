@@ -26,7 +26,8 @@ export interface Reporter {
   /** Waiting, admitted, refused. */
   viewer?(entry: ViewerEntry, mode: ViewerGateMode | undefined): void;
   reconnecting(event: { attempt: number; delayMs: number; reason: string }): void;
-  disconnected(event: { reason: string }): void;
+  /** Only `--json` says it: elsewhere the 'reconnecting' line that follows carries the same reason. */
+  disconnected?(event: { reason: string }): void;
   /** `viewer`: its full id, when one is concerned; `--json` carries it, the message names it. */
   warning(code: WarningCode, message: string, about?: { viewer?: string }): void;
   fatal(code: string, message: string): void;
@@ -159,9 +160,6 @@ export function createReporter(options: { json: boolean; stdout: Output; stderr:
     },
     reconnecting(e) {
       stderr.write(`${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...\n`);
-    },
-    disconnected() {
-      // The 'reconnecting' line that follows carries the same reason.
     },
     warning(_code, message) {
       stderr.write(`warning: ${message}\n`);

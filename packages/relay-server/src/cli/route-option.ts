@@ -26,10 +26,7 @@ function parseRoute(text: string, tls: TargetFlags): RouteSpec {
 export function resolveRoutes(texts: readonly string[], tls: TargetFlags): RouteSpec[] {
   if (texts.length > MAX_ROUTES) throw new UsageError(`invalid --route: ${texts.length} routes, at most ${MAX_ROUTES}`);
   const routes = texts.map((t) => parseRoute(t, tls));
-  const seen = new Set<string>();
-  for (const r of routes) {
-    if (seen.has(r.prefix)) throw new UsageError(`invalid --route: ${r.prefix} is mounted twice`);
-    seen.add(r.prefix);
-  }
+  const twice = routes.find((r, i) => routes.findIndex((o) => o.prefix === r.prefix) < i);
+  if (twice) throw new UsageError(`invalid --route: ${twice.prefix} is mounted twice`);
   return routes;
 }

@@ -147,7 +147,7 @@ export function runTunnel({ config, reporter, env, signal, inspector, onRtt, onV
         );
     });
     agent.on('reconnecting', (e) => reporter.reconnecting(e));
-    agent.on('disconnected', (e) => reporter.disconnected(e));
+    agent.on('disconnected', (e) => reporter.disconnected?.(e));
     agent.on('fatal', (e) => {
       if (e.code === 'ERR_SESSION_EXPIRED') {
         reporter.fatal(e.code, config.json ? e.message : 'the session expired (--expires): the link no longer works');

@@ -60,10 +60,6 @@ function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string
   state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
 }
 
-export function wantsTerminalView(options: { json: boolean; tui: boolean; isTTY: boolean | undefined }): boolean {
-  return options.isTTY === true && !options.json && options.tui;
-}
-
 export function createTerminalView(options: { stdout: TerminalOutput; target: string; qr?: QrChoice; now?: () => number }): TerminalView {
   const { stdout } = options;
   const now = options.now ?? Date.now;
@@ -212,9 +208,6 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     reconnecting(e) {
       state.status = `${e.reason}; retrying in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt})...`;
       schedule();
-    },
-    disconnected() {
-      // The 'reconnecting' event that follows carries the same reason.
     },
     warning(code, message, about) {
       if (code === 'WARN_VIEWER_OWN_SW' && about?.viewer !== undefined) {

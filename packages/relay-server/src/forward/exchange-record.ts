@@ -116,9 +116,3 @@ export function claimExchange(
     return settle(answer);
   });
 }
-
-/** Runs `then` with the claim's outcome: at once when it is known, else when the agent answers. */
-export function whenClaimed(outcome: ClaimOutcome | Promise<ClaimOutcome>, then: (outcome: ClaimOutcome) => void): void {
-  if (typeof outcome === 'string') then(outcome);
-  else void outcome.then(then);
-}

@@ -33,7 +33,7 @@ import { createExchangeTap } from './capture';
 import { withAgentTime } from './agent-time';
 import type { ExchangeGuard } from './exchange-guard';
 import { HTTP_CLIENT_FAULT } from './upstream-socket';
-import { claimExchange, whenClaimed, type ClaimOutcome } from './exchange-record';
+import { claimExchange, type ClaimOutcome } from './exchange-record';
 import { createStartGate } from './start-gate';
 
 /** Framed or refused by the HTTP client itself: chunked framing, and `Expect: 100-continue` (already answered upstream, or by nobody over P2P). */
@@ -142,7 +142,10 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
   // A request the Service Worker sent twice (P2P, then the relay) reaches the app only if its claim wins.
-  whenClaimed(claimExchange(stream, transport, viewerId, ctx.exchanges), guard.wrap(settle));
+  const claim = claimExchange(stream, transport, viewerId, ctx.exchanges);
+  // Known at once in the agent; from the P2P host, when the agent answers.
+  if (typeof claim === 'string') guard.wrap(settle)(claim);
+  else void claim.then(guard.wrap(settle));
 
   function settle(outcome: ClaimOutcome): void {
     // The other copy reached the app: answered once its body is in.

@@ -151,17 +151,12 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
       // After the handshake 'close' (1006) follows.
       if (phase !== 'connecting') return;
       phase = 'closed';
-      const timedOut = /handshake has timed out/i.test(err.message);
+      if (/handshake has timed out/i.test(err.message)) {
+        return refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
+      }
       const detail = `${err.code ?? 'error'}: ${err.message}`;
-      if (timedOut) refuse(504, [], 'ERR_UPSTREAM_TIMEOUT', `no WebSocket handshake from ${hostPort} within ${ctx.timeoutMs} ms`);
-      else if (isCertificateError(err.code)) refuse(502, [], 'ERR_UPSTREAM_ERROR', `the certificate of ${hostPort} is not trusted (${detail})`.slice(0, 120));
-      else
-        refuse(
-          502,
-          [],
-          err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR',
-          `nothing answered on ${hostPort} (${detail})`.slice(0, 120),
-        );
+      const reason = isCertificateError(err.code) ? `the certificate of ${hostPort} is not trusted (${detail})` : `nothing answered on ${hostPort} (${detail})`;
+      refuse(502, [], err.code === 'ECONNREFUSED' ? 'ERR_UPSTREAM_UNREACHABLE' : 'ERR_UPSTREAM_ERROR', reason.slice(0, 120));
     }),
   );
 
