@@ -206,6 +206,7 @@ export async function runScenario({ prefix, index, scenario, ca, delayLine, down
   } finally {
     await reviewer?.stop();
     if (stack?.p2pHostCrashes) row.p2pHostCrashes = stack.p2pHostCrashes();
+    if (stack?.agentRequests?.length) row.agentRequests = stack.agentRequests;
     await stack?.stop();
     for (const p of delayLines) await p.stop();
     const problems = destroyNamespaces(listNamespaces(nsPrefix));

@@ -117,10 +117,14 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
 
     // A crash of a P2P host process (one per viewer, docs/architecture.md) ends its viewer's P2P session.
     let p2pHostCrashes = 0;
+    // WINGMAN_LAB_REQUESTS: every request the agent logged (its transport and route), with when the lab read it.
+    const agentRequests = [];
+    const started = performance.now();
     const agent = startInNamespace({
       name: 'wingman-agent',
       onEvent: (e) => {
         if (e.event === 'warning' && e.code === 'WARN_P2P_HOST_CRASHED') p2pHostCrashes++;
+        if (process.env.WINGMAN_LAB_REQUESTS && e.event === 'request') agentRequests.push({ readAtMs: Math.round(performance.now() - started), ...e });
       },
       ns: ns.dev,
       command: process.execPath,
@@ -137,7 +141,17 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
     const link = ready.link === undefined ? null : String(ready.link);
     if (link !== null && !link.startsWith(`${url}#k=`)) throw new Error(`the agent's link ${link} is not the session URL with a key`);
     log(`agent ready: ${url}`);
-    return { url, link, sessionId: String(ready.sessionId), app, stunUrls: coturn.stunUrls, processes, stop, p2pHostCrashes: () => p2pHostCrashes };
+    return {
+      url,
+      link,
+      sessionId: String(ready.sessionId),
+      app,
+      stunUrls: coturn.stunUrls,
+      processes,
+      stop,
+      p2pHostCrashes: () => p2pHostCrashes,
+      agentRequests,
+    };
   } catch (err) {
     await stop();
     throw err;
