@@ -19,6 +19,7 @@ export type RouteReason =
   | 'declined'
   | 'channel-failed'
   | 'body-stalled'
+  | 'head-stalled'
   | 'race'
   | 'to-browser';
 

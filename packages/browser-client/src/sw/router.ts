@@ -7,7 +7,8 @@
  *   decide         — the facts, then route-decision.ts rules 1–7 (waiting for a channel when rule 2 says so)
  *   carry          — over P2P through a shell with an open channel (overP2p), or the relay (overRelay)
  *   onHead         — measured for the path choice, raced on both paths (a large GET), resumable from the relay
- *   onFailure      — before the head: the relay for a request that can be sent again (an exchange id's: if the app never saw it), else an error page
+ *   onFailure      — before the head: the relay for a request that can be sent again (an exchange id's: if the app never saw it), else an error page;
+ *                    a static GET whose head is late on a lossy path goes over the relay too (head-watch.ts)
  * then the response rules for the requesting document (finish, build-response.ts).
  */
 import { ROUTE_HEADER, SW_STATUS_HEADER } from '@wingman/protocol';
@@ -24,6 +25,7 @@ import { errorResponse } from './error-response';
 import type { LossyPath } from './lossy-path';
 import { p2pHead } from './p2p-head';
 import { exchangeIdFor } from './exchange-id';
+import { watchHead } from './head-watch';
 import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
 import { raceBodies, raceThis } from './bulk-race';
 import { relayFetch, resumeViaRelay } from './relay-fetch';
@@ -190,13 +192,17 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps.originOf(request), exchange);
   deps.routes.count('p2p', reason);
   const alone = deps.paths.started('p2p');
+  const watch = watchHead(method, request.destination, () => deps.lossy.stalls());
   let outcome: ShellOutcome;
   try {
     const stillThere = async () => (await deps.scope.clients.get(shell.id)) !== undefined;
-    outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal, stillThere });
+    const either = watch ? AbortSignal.any([signal, watch.signal]) : signal;
+    outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal: either, stillThere });
   } finally {
+    watch?.stop();
     deps.paths.finished('p2p');
   }
+  if (watch?.signal.aborted && !signal.aborted) return overRelay(c, 'head-stalled', { kind: 'prepared', body });
   if (outcome.kind === 'declined') return overRelay(c, 'declined', { kind: 'prepared', body });
   if (outcome.kind === 'failed') return onFailure(c, outcome, body, reason, exchange);
   // The path's time to the head: the request's, less what the agent and the app took.

@@ -10,7 +10,7 @@
  * formed on, which is kept down afterwards by refusing the shell's signaling
  * socket. A channel whose loss probe finds the path clean (loopback) gives no
  * verdict. A body that stops coming over the channel while P2P stalls moves to
- * the relay (resumable-body.ts).
+ * the relay (resumable-body.ts), and so does a script whose head is late (head-watch.ts).
  */
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -152,6 +152,35 @@ describe('a stalling P2P path without a channel', () => {
     );
     expect(r).toEqual({ route: expect.stringMatching(/^p2p;/), got: n, sha: patternSha256(n) });
     expect(stack.app.requests.filter((x) => x.path.includes('moved=1')).map((x) => x.range)).toEqual([undefined, `bytes=${n / 2}-`]);
+    await unregisterServiceWorkers(page);
+  });
+
+  it('sends a script whose head is late over the stalling channel again over the relay', async () => {
+    const { page } = browser;
+    const frame = await openShell(page, `${stack.origin}/one`, 'one');
+    await waitForTransport(page, 'p2p');
+    await stallP2P(frame);
+    // The app answers after 2 s; the Service Worker gives the channel up for this script after 1 s.
+    const path = '/api/wait?ms=2000&late=head';
+    await inPage(
+      frame,
+      (src) =>
+        new Promise<void>((resolve) => {
+          const script = document.createElement('script');
+          script.onload = script.onerror = () => resolve();
+          script.src = src;
+          document.head.append(script);
+        }),
+      path,
+    );
+    expect(stack.app.requests.filter((r) => r.path === path)).toHaveLength(2);
+    // The agent logs each request once it is done (its lines are written in batches).
+    const transports = () => stack.agent.events.filter((e) => e.event === 'request' && e.target === path).map((e) => e.transport);
+    await until(() => transports().includes('relay') || undefined, {
+      timeoutMs: 10_000,
+      what: 'the agent logs the request over the relay',
+      observe: transports,
+    });
     await unregisterServiceWorkers(page);
   });
 
