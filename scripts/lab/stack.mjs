@@ -117,7 +117,7 @@ export async function startStack({ topology, dir, tls, app: appKind = 'fixture',
 
     // A crash of a P2P host process (one per viewer, docs/architecture.md) ends its viewer's P2P session.
     let p2pHostCrashes = 0;
-    // WINGMAN_LAB_REQUESTS: every request the agent logged (its transport and route), with when the lab read it.
+    // WINGMAN_LAB_REQUESTS: every request the agent logged (its transport), with when the lab read it.
     const agentRequests = [];
     const started = performance.now();
     const agent = startInNamespace({
