@@ -49,13 +49,18 @@ export function resumableBody(
     reader = next.getReader();
     resumes++;
   };
-  /** The next read, or undefined when the window ends first. */
+  /** The next read, or undefined when the window ends first. A window is timed only while the path is lossy. */
   const nextRead = async (): Promise<Read | undefined> => {
     pending ??= reader.read();
+    const watching = canMove() && move.stalls();
+    if (!watching) {
+      waited = 0;
+      windowBytes = 0;
+    }
     const started = performance.now();
     let stopTimer = () => {};
     const windowEnd = new Promise<undefined>((resolve) => {
-      if (!canMove()) return;
+      if (!watching) return;
       const timer = setTimeout(resolve, Math.max(0, windowMs - waited));
       stopTimer = () => clearTimeout(timer);
     });
@@ -68,7 +73,7 @@ export function resumableBody(
       throw err;
     } finally {
       stopTimer();
-      waited += performance.now() - started;
+      if (watching) waited += performance.now() - started;
     }
   };
   /** A window is over: a slow body on a lossy path tries the relay once. */
