@@ -1,7 +1,7 @@
 /**
  * Which path carries a request when both are up (pure; the router feeds it measurements): small requests
- * the lower windowed-minimum time to the head of lone requests (as BBR's min_rtt: a burst measures the
- * queue), bulk ones the higher throughput. docs/browser-client.md §Routing rules, "Path choice".
+ * the default path, bulk ones the higher throughput; and the lone small requests' times over P2P, which
+ * the stall verdict reads. docs/browser-client.md §Routing rules, "Path choice".
  */
 
 export type PathName = 'p2p' | 'relay';
@@ -13,7 +13,7 @@ import type { LossyPath } from './lossy-path';
 export { BULK_MIN_BYTES };
 /** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
 const EWMA_WEIGHT = 0.3;
-/** The relay is chosen only when this much better than P2P (×1.25 throughput, or RTT / 1.25): measurement noise must not flip paths. */
+/** The relay is chosen only when this much better than P2P (×1.25 throughput): measurement noise must not flip paths. */
 export const SWITCH_MARGIN = 1.25;
 /**
  * A P2P bulk rate this high is enough, bytes/s: bulk stays on P2P without
@@ -22,17 +22,13 @@ export const SWITCH_MARGIN = 1.25;
  * moves 20 MiB in 5 s; a faster relay would gain a few seconds at most.
  */
 export const P2P_BULK_ENOUGH_BYTES_PER_S = 4_000_000;
-/** …and, for small requests, at least this much lower RTT, ms: near paths (loopback, LAN) differ by a few ms that move with load. */
-const SMALL_SWITCH_MIN_MS = 20;
-/** Samples each path needs before small requests may leave P2P (one slow or fast request decides nothing). */
-const SMALL_MIN_SAMPLES = 5;
-/** The other path's first sample of a class is taken on this request of the class (the first ones go the default way). */
+/** The other path's first bulk sample is taken on this bulk request (the first ones go the default way). */
 export const PROBE_AFTER = 2;
-/** Once both paths have a figure, every REPROBE_EVERY-th request of the class goes the other way to refresh it. */
+/** Once both paths have a figure, every REPROBE_EVERY-th bulk request goes the other way to refresh it. */
 export const REPROBE_EVERY = 20;
-/** How long a small request's time counts towards its path's RTT figure (the minimum over this window), ms: it outlasts a page load's burst. */
+/** How long a lone small P2P request's time is kept for the stall verdict, ms: it outlasts a page load's burst. */
 export const RTT_WINDOW_MS = 10_000;
-/** Samples kept per path within the window (bounds memory; a page load of ~500 requests fits). */
+/** Times kept within the window (bounds memory; a page load of ~500 requests fits). */
 const MAX_RTT_SAMPLES = 512;
 /** URLs whose body size is remembered (bounded: oldest forgotten). */
 const MAX_REMEMBERED_URLS = 256;
@@ -50,12 +46,8 @@ interface RequestFacts {
 }
 
 export interface PathFigures {
-  /** Lowest request start → response head of the small requests of the last RTT_WINDOW_MS, ms. */
-  rttMs?: number;
   /** EWMA of body bytes per second over bulk bodies. */
   bytesPerS?: number;
-  /** Small-request samples in rttMs. */
-  rttSamples?: number;
 }
 
 export interface Decision {
@@ -65,18 +57,18 @@ export interface Decision {
 }
 
 const ewma = (old: number | undefined, sample: number) => (old === undefined ? sample : old + EWMA_WEIGHT * (sample - old));
-const enough = (f: PathFigures) => (f.rttSamples ?? 0) >= SMALL_MIN_SAMPLES;
 
 export class PathChooser {
   readonly figures: Record<PathName, PathFigures> = { p2p: {}, relay: {} };
-  private readonly seen: Record<RequestClass, number> = { small: 0, bulk: 0 };
+  /** Bulk requests asked about, for the probes. */
+  private bulkSeen = 0;
   private readonly sizes = new Map<string, number>();
-  /** Requests on each path that have not had their head yet. */
-  private readonly inFlight: Record<PathName, number> = { p2p: 0, relay: 0 };
+  /** Requests on P2P that have not had their head yet. */
+  private inFlight = 0;
   /** Requests the Service Worker answers whose head has not come yet, on any path or before their route (take()). */
   private taken = 0;
-  /** Recent small-request times per path: [when (ms, the caller's clock), time to the head (ms)]. */
-  private readonly recentRtts: Record<PathName, Array<[number, number]>> = { p2p: [], relay: [] };
+  /** Recent lone small P2P requests: [when (ms, the caller's clock), time to the head (ms)]. */
+  private readonly recentRtts: Array<[number, number]> = [];
   /** The path each class takes outside probes (what the badge shows). */
   readonly preferred: Record<RequestClass, PathName> = { small: 'p2p', bulk: 'p2p' };
 
@@ -91,57 +83,35 @@ export class PathChooser {
     return (this.sizes.get(`${r.method} ${r.target}`) ?? 0) >= BULK_MIN_BYTES ? 'bulk' : 'small';
   }
 
-  /** Picks the path for a request of class `cls`, counts it, keeps `preferred`; `fallback`: the path while the figures decide nothing. */
+  /**
+   * Picks the path for a request of class `cls`, counts it, keeps `preferred`; `fallback`: the default path (the
+   * relay when the channel goes through TURN). A small request takes it (choosing by time to the head made no
+   * page load faster: docs/speed-ledger.md). Through TURN bulk goes over P2P only once measured faster, never
+   * probed there (through TURN it may crawl: 0.4 MB/s measured).
+   */
   choose(cls: RequestClass, fallback: PathName = 'p2p'): Decision {
-    const d = fallback === 'relay' ? this.decideRelayFirst(cls) : this.decide(cls);
+    const d: Decision = cls === 'small' ? { path: fallback, why: 'default' } : fallback === 'relay' ? this.bulkThroughTurn() : this.decideBulk();
     if (d.why !== 'probe') this.preferred[cls] = d.path;
     return d;
   }
 
-  /**
-   * The relay unless P2P is measured better by the same margins the other
-   * way round. Small requests probe P2P (cheap, and how it gets a figure);
-   * bulk never does (through TURN it may crawl: 0.4 MB/s measured).
-   */
-  private decideRelayFirst(cls: RequestClass): Decision {
-    const n = ++this.seen[cls];
-    if (cls === 'bulk') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
+  /** The relay unless both paths have a bulk figure and P2P's is higher by SWITCH_MARGIN. */
+  private bulkThroughTurn(): Decision {
     const { p2p, relay } = this.figures;
-    const p2pBetter =
-      p2p.rttMs !== undefined &&
-      relay.rttMs !== undefined &&
-      enough(p2p) &&
-      enough(relay) &&
-      p2p.rttMs * SWITCH_MARGIN < relay.rttMs &&
-      relay.rttMs - p2p.rttMs >= SMALL_SWITCH_MIN_MS;
-    if (p2pBetter) return { path: 'p2p', why: 'faster' };
-    // P2P's figure comes from probes: every SMALL_MIN_SAMPLES-th request until it has enough samples, then every REPROBE_EVERY-th.
-    const every = enough(p2p) ? REPROBE_EVERY : SMALL_MIN_SAMPLES;
-    return n % every === 0 ? { path: 'p2p', why: 'probe' } : { path: 'relay', why: 'default' };
+    const p2pBetter = p2p.bytesPerS !== undefined && relay.bytesPerS !== undefined && p2p.bytesPerS > relay.bytesPerS * SWITCH_MARGIN;
+    return p2pBetter ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
   }
 
-  /** Both paths have a bulk figure and P2P's is higher by SWITCH_MARGIN. */
-  private p2pBulkBetter(): boolean {
-    const { p2p, relay } = this.figures;
-    return p2p.bytesPerS !== undefined && relay.bytesPerS !== undefined && p2p.bytesPerS > relay.bytesPerS * SWITCH_MARGIN;
-  }
-
-  private decide(cls: RequestClass): Decision {
-    const n = ++this.seen[cls];
-    const { p2p, relay } = this.figures;
-    const [mine, theirs] = cls === 'bulk' ? [p2p.bytesPerS, relay.bytesPerS] : [p2p.rttMs, relay.rttMs];
-    // Small requests are never sent to the relay to measure it: their relay figure comes from requests it carries anyway.
+  private decideBulk(): Decision {
+    const n = ++this.bulkSeen;
+    const [mine, theirs] = [this.figures.p2p.bytesPerS, this.figures.relay.bytesPerS];
     if (theirs === undefined)
-      return cls === 'bulk' && mine !== undefined && n >= PROBE_AFTER && !this.p2pBulkEnough()
-        ? { path: 'relay', why: 'probe' }
-        : { path: 'p2p', why: 'default' };
+      return mine !== undefined && n >= PROBE_AFTER && !this.p2pBulkEnough() ? { path: 'relay', why: 'probe' } : { path: 'p2p', why: 'default' };
     if (mine === undefined) return { path: 'p2p', why: n >= PROBE_AFTER ? 'probe' : 'default' };
-    const relayBetter =
-      cls === 'bulk' ? theirs > mine * SWITCH_MARGIN : enough(p2p) && enough(relay) && theirs * SWITCH_MARGIN < mine && mine - theirs >= SMALL_SWITCH_MIN_MS;
+    const relayBetter = theirs > mine * SWITCH_MARGIN;
     const best: PathName = relayBetter ? 'relay' : 'p2p';
-    // Refresh the losing path's figure now and then: for small requests only P2P's; bulk's not while P2P's rate is enough.
-    if (n % REPROBE_EVERY === 0 && (best === 'relay' || (cls === 'bulk' && !this.p2pBulkEnough())))
-      return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
+    // Refresh the losing path's figure now and then; P2P's is not refreshed while its rate is enough.
+    if (n % REPROBE_EVERY === 0 && (best === 'relay' || !this.p2pBulkEnough())) return { path: best === 'p2p' ? 'relay' : 'p2p', why: 'probe' };
     return { path: best, why: relayBetter ? 'faster' : 'default' };
   }
 
@@ -151,7 +121,7 @@ export class PathChooser {
    * channel through TURN), the relay unless P2P's bulk figure is the higher one.
    */
   chooseUpload(fallback: PathName = 'p2p'): Decision {
-    if (fallback === 'relay') return this.p2pBulkBetter() ? { path: 'p2p', why: 'faster' } : { path: 'relay', why: 'default' };
+    if (fallback === 'relay') return this.bulkThroughTurn();
     const path = this.preferred.bulk;
     return { path, why: path === 'relay' ? 'faster' : 'default' };
   }
@@ -173,9 +143,9 @@ export class PathChooser {
     return changed;
   }
 
-  /** A request leaves on `path`: whether it is alone there (its time will measure the path, not a queue). Pair with `finished`. */
-  started(path: PathName): boolean {
-    return this.inFlight[path]++ === 0;
+  /** A request leaves on P2P: whether it is alone there (its time will measure the path, not a queue). Pair with `finished`. */
+  started(): boolean {
+    return this.inFlight++ === 0;
   }
 
   /**
@@ -195,29 +165,24 @@ export class PathChooser {
 
   /** Requests a new one would share P2P with: in flight on P2P, or taken; `selfTaken`: the asking one is among those taken. */
   othersInFlight(selfTaken: boolean): number {
-    return Math.max(this.inFlight.p2p, this.taken - (selfTaken ? 1 : 0));
+    return Math.max(this.inFlight, this.taken - (selfTaken ? 1 : 0));
   }
 
-  /** The request's head arrived on `path`, or it failed. */
-  finished(path: PathName): void {
-    this.inFlight[path] = Math.max(0, this.inFlight[path] - 1);
+  /** The P2P request's head arrived, or it failed. */
+  finished(): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
   }
 
-  /** A small request's time to its head on `path`; `at`: when it ended (any steady clock); `alone`: what `started` said. */
-  recordHead(path: PathName, cls: RequestClass, ms: number, at: number, alone = true): void {
+  /** A small P2P request's time to its head; `at`: when it ended (any steady clock); `alone`: what `started` said. */
+  recordHead(cls: RequestClass, ms: number, at: number, alone = true): void {
     if (cls !== 'small' || !alone || !Number.isFinite(ms) || ms < 0) return;
-    const recent = this.recentRtts[path];
+    const recent = this.recentRtts;
     recent.push([at, ms]);
     while (recent.length > MAX_RTT_SAMPLES || recent[0]![0] < at - RTT_WINDOW_MS) recent.shift();
-    const f = this.figures[path];
-    const best = Math.min(...recent.map(([, t]) => t));
-    f.rttMs = best;
-    f.rttSamples = (f.rttSamples ?? 0) + 1;
-    if (path === 'p2p')
-      this.lossy?.lone(
-        ms,
-        recent.map(([, t]) => t),
-      );
+    this.lossy?.lone(
+      ms,
+      recent.map(([, t]) => t),
+    );
   }
 
   /** A response body finished: `bytes` in `ms` (head to end) on `path`. Remembers the URL's size; a bulk body is a throughput sample. */

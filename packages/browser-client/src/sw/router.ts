@@ -191,7 +191,7 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   const exchange = exchangeIdFor(method, body);
   const head = p2pHead(request, url, cookie, reason, contentLengthOf(method, body), deps.followUps.originOf(request), exchange);
   deps.routes.count('p2p', reason);
-  const alone = deps.paths.started('p2p');
+  const alone = deps.paths.started();
   const watch = watchHead(method, request.destination, () => deps.lossy.stalls());
   let outcome: ShellOutcome;
   try {
@@ -200,7 +200,7 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
     outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal: either, stillThere });
   } finally {
     watch?.stop();
-    deps.paths.finished('p2p');
+    deps.paths.finished();
   }
   if (watch?.signal.aborted && !signal.aborted) return overRelay(c, 'head-stalled', { kind: 'prepared', body });
   if (outcome.kind === 'declined') return overRelay(c, 'declined', { kind: 'prepared', body });
@@ -261,7 +261,7 @@ function onHead(
   const { cls, method, target, request, deps } = c;
   const paths = deps.paths;
   const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
-  paths.recordHead('p2p', cls, pathMs, performance.now(), alone);
+  paths.recordHead(cls, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
   const whole = inHand(response, length);
   if (whole) {
@@ -347,15 +347,8 @@ async function overRelay(
   const body = await relayBody(request, method, source);
   // Over the relay the browser adds its own jar to the SW's fetch: no read-back to wait for.
   const cookie = await deps.cookies.relayHeaderFor(url, context);
-  const alone = paths.started('relay');
-  let res: Response;
-  try {
-    res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps.originOf(request), exchange });
-  } finally {
-    paths.finished('relay');
-  }
+  const res = await relayFetch(request, { cookie, body, signal, route: reason, origin: deps.followUps.originOf(request), exchange });
   keepForFollowUp(c, Number(res.headers.get(SW_STATUS_HEADER)), res.headers.get('location'), body);
-  paths.recordHead('relay', cls, performance.now() - c.started, performance.now(), alone);
   // Only a bulk body is measured (through buildResponse); a small one tells its size by Content-Length, if at all.
   if (cls === 'small' || !res.body) {
     const length = Number(res.headers.get('content-length') ?? '');

@@ -30,7 +30,7 @@ function run(events: Event[]): Answers & { probingS1: boolean } {
   const lossy = new LossyPath();
   const paths = new PathChooser(lossy);
   let now = 1_000;
-  const lone = (times: number[]) => times.forEach((ms) => paths.recordHead('p2p', 'small', ms, now++));
+  const lone = (times: number[]) => times.forEach((ms) => paths.recordHead('small', ms, now++));
   for (const e of events) {
     if ('lone' in e) lone(e.lone);
     else if ('later' in e) now += RTT_WINDOW_MS + 1;
