@@ -4,6 +4,7 @@
  * `127.0.0.1:<port>` / `localhost:<port>` (DNS rebinding), and state-changing
  * requests from another site's Origin.
  */
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleApi, sendJson, type ApiContext } from './api';
@@ -67,13 +68,10 @@ async function listenFrom(server: Server, port: number): Promise<number> {
   let lastError: Error | undefined;
   for (let i = 0; i < tries && port + i <= 65535; i++) {
     try {
-      return await new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port === 0 ? 0 : port + i, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      server.listen(port === 0 ? 0 : port + i, '127.0.0.1');
+      // Rejects with the listen's 'error' (EADDRINUSE); either way its listeners are removed.
+      await once(server, 'listening');
+      return (server.address() as AddressInfo).port;
     } catch (err) {
       lastError = err as Error;
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') break;
