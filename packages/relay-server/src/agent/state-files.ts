@@ -5,7 +5,7 @@
  * write to is refused (they could swap files between our checks).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 
@@ -28,17 +28,14 @@ export function ensurePrivateDir(dir: string): void {
 function writeTemp(file: string, content: string): string {
   const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
-  let written = false;
   try {
-    const bytes = Buffer.from(content, 'utf8');
-    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
-    written = true;
+    // Every byte (writeFileSync writes again after a short write).
+    writeFileSync(fd, content, 'utf8');
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
   } finally {
-    try {
-      closeSync(fd);
-    } finally {
-      if (!written) unlinkSync(tmp);
-    }
+    closeSync(fd);
   }
   return tmp;
 }
