@@ -4,7 +4,7 @@
  * the session (same URL within the server's grace period). What is fatal:
  * agent/server-errors.ts.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type WebSocket from 'ws';
 import {
   connectionOverWebSocket,
@@ -370,14 +370,10 @@ function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: 
 }
 
 async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Promise<void> {
-  const closed = new Promise<void>((resolve) => {
-    if (socket.readyState === socket.CLOSED) return resolve();
-    socket.once('close', () => resolve());
-  });
+  // Settles at the close, an error or CLOSE_TIMEOUT_MS, whichever comes first.
+  const closed = socket.readyState === socket.CLOSED ? undefined : once(socket, 'close', { signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
   c?.close('ERR_GOING_AWAY', 'agent shutting down');
   if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
-  clearTimeout(timer);
+  await closed?.catch(() => undefined);
   socket.terminate();
 }
