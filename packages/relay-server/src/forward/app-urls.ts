@@ -29,12 +29,8 @@ export function appAddress(target: Target, hostHeader: HostHeaderMode): AppAddre
     return { matches: (url) => portOf(url) === target.port && namesHost(url.hostname), namesHost };
   }
   // An explicit Host value (`--host-header app.test:8080`): URLs naming exactly it.
-  let given: URL;
-  try {
-    given = new URL(`http://${hostHeader}`);
-  } catch {
-    return undefined;
-  }
+  if (!URL.canParse(`http://${hostHeader}`)) return undefined;
+  const given = new URL(`http://${hostHeader}`);
   return {
     matches: (url) => url.hostname === given.hostname && (given.port ? portOf(url) === Number(given.port) : url.port === ''),
     namesHost: (hostname) => hostname === given.hostname,
@@ -61,12 +57,8 @@ function rewriteUrl(value: string, app: AppAddress, origin: string | undefined):
   const text = value.trim();
   const m = /^(?:https?:)?\/\//i.exec(text);
   if (!m) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text, 'http://relative.invalid/');
-  } catch {
-    return undefined;
-  }
+  if (!URL.canParse(text, 'http://relative.invalid/')) return undefined;
+  const url = new URL(text, 'http://relative.invalid/');
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || !app.matches(url)) return undefined;
   const afterSlashes = m[0].length;
   const end = text.slice(afterSlashes).search(/[/?#]/);

@@ -70,12 +70,8 @@ export function forwardWebSocket(stream: Stream, transport: TransportName, ctx: 
   stream.pause();
 
   // The authority is always the configured target, never the head's: no open proxy.
-  let url: URL;
-  try {
-    url = new URL(`${wsScheme}://${hostPort}${head.target}`);
-  } catch {
-    return refuse(400, [], 'ERR_INVALID_HEAD', 'invalid request target');
-  }
+  if (!URL.canParse(`${wsScheme}://${hostPort}${head.target}`)) return refuse(400, [], 'ERR_INVALID_HEAD', 'invalid request target');
+  const url = new URL(`${wsScheme}://${hostPort}${head.target}`);
   if (url.host !== new URL(`${wsScheme}://${hostPort}/`).host) return refuse(400, [], 'ERR_INVALID_HEAD', 'request target leaves the configured host');
 
   const offeredLines = head.headers.filter(([n]) => n === 'sec-websocket-protocol').map(([, v]) => v);
