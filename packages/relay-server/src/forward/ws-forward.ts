@@ -202,14 +202,8 @@ function appToViewer(ws: LocalWebSocket, stream: Stream, guard: ExchangeGuard): 
     'message',
     guard.wrap((data: Buffer, isBinary: boolean) => {
       if (stream.closed || stream.localEnded) return;
-      let ok: boolean;
-      try {
-        ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
-      } catch {
-        // Larger than the protocol carries (defensive: maxPayload matches it).
-        ws.close(WS_CLOSE_MESSAGE_TOO_BIG, 'message too big for the tunnel');
-        return;
-      }
+      // Within what the protocol carries: maxPayload is ctx.wsMaxMessageBytes, at most MAX_WS_MESSAGE_BYTES (settings.ts), and ws checked a text message's UTF-8.
+      const ok = stream.sendMessage(isBinary ? data : data.toString('utf8'));
       if (!ok && !waitingDrain) {
         waitingDrain = true;
         ws.pause();
