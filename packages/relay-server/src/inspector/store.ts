@@ -80,10 +80,9 @@ function entryOf(k: Kept): Entry {
   const { capture, extra } = k;
   return (k.entry = {
     ...capture,
+    ...extra,
     id: k.id,
     transport: extra.transport ?? capture.transport,
-    ...(extra.replayOf !== undefined ? { replayOf: extra.replayOf } : {}),
-    ...(extra.tunnel !== undefined ? { tunnel: extra.tunnel } : {}),
   });
 }
 
