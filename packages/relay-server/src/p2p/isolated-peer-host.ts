@@ -50,7 +50,7 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
   let closed = false;
   let ended = false;
   let ready = false;
-  /** From the child's reports. */
+  /** From the child's reports: who is connected, and verified (the agent reads no more of them). */
   const connected = new Map<string, PeerInfo>();
   /** Viewers that offered and are neither connected nor closed: told the host is gone if it dies. */
   const negotiating = new Set<string>();
@@ -74,7 +74,6 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
         viewerId: r.viewerId,
         state: 'connected',
         verified: r.verified === true,
-        ...(r.rttMs !== undefined ? { rttMs: r.rttMs } : {}),
         streams: 0,
       });
     else connected.delete(r.viewerId);
@@ -87,11 +86,8 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
         if (m.message.type === 'error' || m.message.type === 'bye') negotiating.delete(m.viewerId);
         options.sendSignal(m.viewerId, m.message);
       } else if (m.t === 'report') report(m.report);
-      else if (m.t === 'rtt') {
-        const peer = connected.get(m.viewerId);
-        if (peer) peer.rttMs = m.rttMs;
-        options.onRtt?.(m.viewerId, m.rttMs);
-      } else if (m.t === 'request') options.onRequest?.(m.entry);
+      else if (m.t === 'rtt') options.onRtt?.(m.viewerId, m.rttMs);
+      else if (m.t === 'request') options.onRequest?.(m.entry);
       else if (m.t === 'capture') options.onCapture?.(captureFromWire(m.capture));
       else if (m.t === 'untrusted') options.onUntrusted?.(m.event);
       else if (m.t === 'claim') post({ t: 'claimed', seq: m.seq, won: options.exchanges?.claim(m.viewerId, m.id) ?? true });
