@@ -65,6 +65,18 @@ function readHolder(file: string): Holder | undefined {
   }
 }
 
+/** Removes the lock `file` while it still names `holder` (another agent may have taken it over meanwhile); whether it did. */
+function removeHeldBy(file: string, holder: Holder): boolean {
+  const now = readHolder(file);
+  if (now?.pid !== holder.pid || now.start !== holder.start) return false;
+  try {
+    unlinkSync(file);
+  } catch {
+    // Gone already: another agent removed it first.
+  }
+  return true;
+}
+
 /** The lowest free slot of `key`; undefined when all are held. Throws when the directory cannot be written or others may write to it. */
 export function acquireInstanceSlot(stateDir: string, key: string) {
   const dir = join(stateDir, 'locks');
@@ -77,35 +89,14 @@ export function acquireInstanceSlot(stateDir: string, key: string) {
   for (let slot = 0; slot < MAX_INSTANCE_SLOTS; slot++) {
     const file = join(dir, `${base}.${slot}.lock`);
     let taken = createFileExclusive(file, content);
-    if (!taken) {
-      const holder = readHolder(file);
-      // A lock is linked into place whole (state-files.ts): one that does not read as a holder is not ours to take.
-      if (holder && !alive(holder)) {
-        const again = readHolder(file);
-        if (again && again.pid === holder.pid && again.start === holder.start) {
-          try {
-            unlinkSync(file);
-          } catch {
-            // Another agent removed it first.
-          }
-          taken = createFileExclusive(file, content);
-        }
-      }
-    }
+    const holder = taken ? undefined : readHolder(file);
+    // A lock is linked into place whole (state-files.ts): one that does not read as a holder is not ours to take.
+    if (holder && !alive(holder) && removeHeldBy(file, holder)) taken = createFileExclusive(file, content);
     if (taken) {
       return {
         /** 0 for the first agent of this key, 1 for a second one running at the same time, … */
         slot,
-        release() {
-          const holder = readHolder(file);
-          if (holder?.pid === me.pid && holder.start === me.start) {
-            try {
-              unlinkSync(file);
-            } catch {
-              // Gone already.
-            }
-          }
-        },
+        release: () => void removeHeldBy(file, me),
       };
     }
   }
