@@ -11,8 +11,8 @@ import { headerEditsInput } from '../../forward/header-rules';
 import type { HttpCommandFlags } from '../http-options';
 import { resolveHttpConfig, UsageError, type HttpConfig } from '../options';
 
-/** In the current directory, in this order, without --config. */
-const DEFAULT_CONFIG_FILES = ['wingman.json'];
+/** In the current directory, without --config. */
+const DEFAULT_CONFIG_FILE = 'wingman.json';
 /** Each is an agent connection and a P2P host process: past a handful it is a mistake, not a setup. */
 export const MAX_TUNNELS = 16;
 /** A hand-written file of a few tunnels is a few KiB. */
@@ -88,20 +88,17 @@ export interface StartFlags {
 }
 
 function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: string } {
-  const candidates = flags.config !== undefined ? [resolve(cwd, flags.config)] : DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f));
-  for (const path of candidates) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && flags.config === undefined) continue;
-      throw new UsageError(`cannot read ${path}: ${code ?? (err as Error).message}`);
-    }
-    if (text.length > MAX_CONFIG_FILE_BYTES) throw new UsageError(`${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
-    return { path, text };
+  const path = resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && flags.config === undefined) throw new UsageError(`no ${DEFAULT_CONFIG_FILE} in ${cwd}; give --config <file>`);
+    throw new UsageError(`cannot read ${path}: ${code ?? (err as Error).message}`);
   }
-  throw new UsageError(`no ${DEFAULT_CONFIG_FILES.join(' or ')} in ${cwd}; give --config <file>`);
+  if (text.length > MAX_CONFIG_FILE_BYTES) throw new UsageError(`${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
+  return { path, text };
 }
 
 /** resolveHttpConfig's messages name the flag; the file's field for each, longest flag first. */
