@@ -108,20 +108,18 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
       return sendJson(res, 200, { requests: list.map(summarize) });
     }
   }
+  // GET /api/requests/:id, POST /api/requests/:id/replay.
   const m = /^\/api\/requests\/([0-9]{1,15})(\/replay)?$/.exec(path);
-  if (m) {
+  if (m && method === (m[2] ? 'POST' : 'GET')) {
     const entry = api.store.get(Number(m[1]));
-    if (!m[2] && method === 'GET')
-      return entry ? sendJson(res, 200, detail(entry)) : apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
-    if (m[2] && method === 'POST') {
-      if (!entry) return apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
-      return void replay(req, res, entry, api).catch((err: unknown) => {
-        // A bug, not bad input: answer, and keep the agent running (an unhandled rejection would end it).
-        if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', 'replay failed');
-        else res.destroy();
-        process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      });
-    }
+    if (!entry) return apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
+    if (!m[2]) return sendJson(res, 200, detail(entry));
+    return void replay(req, res, entry, api).catch((err: unknown) => {
+      // A bug, not bad input: answer, and keep the agent running (an unhandled rejection would end it).
+      if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', 'replay failed');
+      else res.destroy();
+      process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    });
   }
   apiError(res, 404, 'ERR_NOT_FOUND', `no ${method} ${path}`);
 }
