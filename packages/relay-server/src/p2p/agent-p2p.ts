@@ -74,7 +74,7 @@ export function attachP2P(options: AgentP2POptions) {
         const viewer = visitorOf.get(r.viewerId);
         options.onPeer?.(viewer !== undefined ? { ...r, viewer } : r);
       },
-      onRtt: (viewerId, rttMs) => options.onRtt?.(visitorOr(viewerId), rttMs),
+      onRtt: (viewerId, rttMs) => options.onRtt?.(visitorOf.get(viewerId) ?? viewerId, rttMs),
       onRequest: options.onRequest,
       exchanges: options.exchanges,
       // Only with options.capture does the host capture. The inspector names a P2P request's viewer by its visitor id when the server told it.
@@ -89,7 +89,6 @@ export function attachP2P(options: AgentP2POptions) {
 
   /** Signaling viewer id → visitor id (sessions with a viewer gate), and refused visitors. */
   const visitorOf = new Map<string, string>();
-  const visitorOr = (viewerId: string) => visitorOf.get(viewerId) ?? viewerId;
   const refused = new Set<string>();
   // A sign-in ended: its channels end too; signed in again, it offers again.
   const signInDeadlines = createSignInDeadlines((visitorId) => {

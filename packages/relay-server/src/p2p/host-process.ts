@@ -60,7 +60,6 @@ function start(init: HostInit): void {
       ? { capture: { bodyLimitBytes: init.captureBodyLimitBytes, onCapture: (c) => send({ t: 'capture', capture: c }) } }
       : {}),
   });
-  const fwd = forwarder;
   // WINGMAN_P2P_PREDICTED_CANDIDATES=false: only gathered candidates go to viewers (predicted-candidate.ts).
   const predict = process.env.WINGMAN_P2P_PREDICTED_CANDIDATES !== 'false';
   const publicAddress = new PublicAddressMemory();
@@ -68,7 +67,7 @@ function start(init: HostInit): void {
     ...init,
     publicAddress,
     predictPublicCandidates: predict,
-    handleStream: (stream, transport, viewerId) => fwd.handleStream(stream, transport, viewerId),
+    handleStream: forwarder.handleStream,
     sendSignal: (viewerId, message) => send({ t: 'signal', viewerId, message }),
     report: (report) => send({ t: 'report', report }),
     onRtt: (viewerId, rttMs) => send({ t: 'rtt', viewerId, rttMs }),

@@ -9,6 +9,7 @@ import {
   connectionOverDataChannel,
   DATA_CHANNEL_LABEL,
   dataChannelMessageBytes,
+  DEFAULT_MAX_CONCURRENT_STREAMS,
   DEFAULT_WS_MESSAGE_LIMIT_BYTES,
   maxMessageSizeFromSdp,
   readyConnection,
@@ -16,7 +17,7 @@ import {
   type Connection,
   type DataChannelLike,
 } from '@wingman/protocol';
-import { DEFAULT_IDLE_TIMEOUT_MS, MAX_STREAMS_PER_VIEWER, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
+import { DEFAULT_IDLE_TIMEOUT_MS, MONITOR_INTERVAL_MS, MONITOR_MAX_MISSED, MONITOR_TIMEOUT_MS } from './peer-host-options';
 import { closePeerEntry, report, tell, untrusted, type HostState, type Peer } from './peer-state';
 import { channelProofs, closeChannel, type RtcDataChannel } from './webrtc';
 
@@ -52,7 +53,7 @@ function serve(host: HostState, peer: Peer, dc: RtcDataChannel, bound: DataChann
     maxWsMessageBytes: host.options.wsMaxMessageBytes ?? DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     maxMessageBytes: dataChannelMessageBytes(remoteMax, host.ownMaxMessageBytes),
     // Over it, a new stream is reset with ERR_TOO_MANY_STREAMS (stream-table.ts).
-    maxConcurrentStreams: MAX_STREAMS_PER_VIEWER,
+    maxConcurrentStreams: DEFAULT_MAX_CONCURRENT_STREAMS,
     // Once per event-loop turn: every send is a synchronous call into wrtc's threads (docs/PROTOCOL.md §Scheduling).
     schedule: setImmediate,
   });

@@ -1,13 +1,5 @@
 /** The P2P host's options, reports and interface, with their defaults and limits. */
-import {
-  DEFAULT_MAX_CONCURRENT_STREAMS,
-  isSessionLabel,
-  LINK_KEY_PATTERN,
-  type HostSignal,
-  type IceServer,
-  type Stream,
-  type ViewerSignal,
-} from '@wingman/protocol';
+import { isSessionLabel, LINK_KEY_PATTERN, type HostSignal, type IceServer, type Stream, type ViewerSignal } from '@wingman/protocol';
 import { z } from 'zod';
 import type { PublicAddressMemory } from './predicted-candidate';
 
@@ -121,5 +113,3 @@ export interface PeerHost {
   setTrust(trust: LinkTrust | undefined): void;
   close(): void;
 }
-
-export const MAX_STREAMS_PER_VIEWER = DEFAULT_MAX_CONCURRENT_STREAMS;

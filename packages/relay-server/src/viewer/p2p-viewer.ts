@@ -104,16 +104,14 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
         ),
       timeoutMs,
     );
-    const sendNow = (m: unknown) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-    };
     /** Out in order, MACed with the link key (a MAC is asynchronous). */
     let outbound = Promise.resolve();
     const send = (m: ViewerSignal) => {
       outbound = outbound
         .then(async () => {
           const k = keys && hello && isMacedType(m.type) ? await keys : undefined;
-          sendNow(k ? { ...m, mac: await signalMac(k, 'viewer', hello!.viewerId, m as MacedSignal) } : m);
+          const out = k ? { ...m, mac: await signalMac(k, 'viewer', hello!.viewerId, m as MacedSignal) } : m;
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
         })
         .catch(fail);
     };
