@@ -84,8 +84,7 @@ function describeProxyError(err: NodeJS.ErrnoException, shown: string, url: stri
   const problem = describeServerError(err, url, false);
   return {
     fatal: false,
-    code: problem.code,
+    ...problem,
     message: `${problem.message} (through the proxy at ${shown})`,
-    ...(problem.giveUpAfter !== undefined ? { giveUpAfter: problem.giveUpAfter } : {}),
   };
 }
