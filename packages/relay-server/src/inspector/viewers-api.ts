@@ -31,22 +31,19 @@ type Send = (res: ServerResponse, status: number, body: unknown) => void;
 /** Answers `/api/viewers…`; false when the path is not one of them. */
 export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path: string, sources: readonly ViewerSource[], send: Send): boolean {
   const method = req.method ?? 'GET';
-  /** Answers an error; true (the path was handled). */
-  const error = (status: number, code: InspectorErrorCode, message: string): true => {
-    send(res, status, { error: { code, message } });
+  /** Answers; true (the path was handled). */
+  const reply = (status: number, body: unknown): true => {
+    send(res, status, body);
     return true;
   };
-  if (path === '/api/viewers' && method === 'GET') {
-    send(res, 200, { viewers: sources.flatMap((s) => s.roster.list().map((v) => viewerJson(v, s.tunnel))) });
-    return true;
-  }
+  const error = (status: number, code: InspectorErrorCode, message: string) => reply(status, { error: { code, message } });
+  if (path === '/api/viewers' && method === 'GET') return reply(200, { viewers: sources.flatMap((s) => s.roster.list().map((v) => viewerJson(v, s.tunnel))) });
   if (path === '/api/viewers/revoke-all' && method === 'POST') {
     const live = sources.filter((s) => s.roster.mode !== undefined);
     if (live.length === 0) return error(503, 'ERR_AGENT_OFFLINE', 'no tunnel is registered with viewer tracking right now');
     const sent = live.map((s) => s.roster.refuseAll());
     if (!sent.some(Boolean)) return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
-    send(res, 202, { decision: 'revoke-all' });
-    return true;
+    return reply(202, { decision: 'revoke-all' });
   }
   const m = /^\/api\/viewers\/([0-9a-f]{1,32})\/(admit|refuse|revoke)$/.exec(path);
   if (!m || method !== 'POST') return false;
@@ -58,6 +55,5 @@ export function handleViewersApi(req: IncomingMessage, res: ServerResponse, path
   const { source, viewer } = found[0]!;
   if (!source.roster.decide(action === 'admit' ? 'admit' : 'refuse', viewer.id))
     return error(503, 'ERR_AGENT_OFFLINE', 'not connected to the tunnel server right now; try again when it is back');
-  send(res, 202, { decision: action, viewer: viewerJson(viewer, source.tunnel) });
-  return true;
+  return reply(202, { decision: action, viewer: viewerJson(viewer, source.tunnel) });
 }
