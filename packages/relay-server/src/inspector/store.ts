@@ -53,17 +53,9 @@ type EntryFilter = z.infer<typeof entryFilterSchema>;
 
 type EntryExtra = { transport?: EntryTransport; replayOf?: number; tunnel?: string };
 
-export interface RequestStore {
-  add(capture: Capture, extra?: EntryExtra): Entry;
-  /** As add, without building the entry until something reads it. */
-  record(capture: Capture, extra?: EntryExtra): void;
-  get(id: number): Entry | undefined;
-  /** Oldest first. */
-  list(filter?: EntryFilter): Entry[];
-  clear(): void;
-  /** Returns the unsubscribe function. */
-  subscribe(fn: (event: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void): () => void;
-}
+type StoreEvent = { type: 'added'; entry: Entry } | { type: 'cleared' };
+
+export type RequestStore = ReturnType<typeof createRequestStore>;
 
 /** The capture as handed over; its entry built only when something reads it (most are never looked at). */
 interface Kept {
@@ -88,7 +80,7 @@ function entryOf(k: Kept): Entry {
 
 const NO_EXTRA: EntryExtra = Object.freeze({});
 
-export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES): RequestStore {
+export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes = INSPECT_STORE_MAX_BYTES) {
   if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity ${capacity} must be a positive integer`);
   /** Oldest first from `first` on; evicted ones cut off in batches (Array.shift moves every entry). */
   let entries: Kept[] = [];
@@ -105,8 +97,8 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
     }
   };
   const current = () => (first === 0 ? entries : entries.slice(first)).map(entryOf);
-  const listeners = new Set<(e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => void>();
-  const emit = (e: { type: 'added'; entry: Entry } | { type: 'cleared' }) => {
+  const listeners = new Set<(e: StoreEvent) => void>();
+  const emit = (e: StoreEvent) => {
     for (const fn of listeners) {
       try {
         fn(e);
@@ -125,22 +117,25 @@ export function createRequestStore(capacity = DEFAULT_INSPECT_HISTORY, maxBytes 
     return kept;
   };
   return {
-    add: (capture, extra = NO_EXTRA) => entryOf(record(capture, extra)),
-    record(capture, extra = NO_EXTRA) {
+    add: (capture: Capture, extra: EntryExtra = NO_EXTRA): Entry => entryOf(record(capture, extra)),
+    /** As add, without building the entry until something reads it. */
+    record(capture: Capture, extra: EntryExtra = NO_EXTRA): void {
       record(capture, extra);
     },
-    get(id) {
+    get(id: number): Entry | undefined {
       for (let i = first; i < entries.length; i++) if (entries[i]!.id === id) return entryOf(entries[i]!);
       return undefined;
     },
-    list: (filter) => (filter ? current().filter((e) => matches(e, filter)) : current()),
+    /** Oldest first. */
+    list: (filter?: EntryFilter): Entry[] => (filter ? current().filter((e) => matches(e, filter)) : current()),
     clear() {
       entries = [];
       first = 0;
       bytes = 0;
       emit({ type: 'cleared' });
     },
-    subscribe(fn) {
+    /** Returns the unsubscribe function. */
+    subscribe(fn: (event: StoreEvent) => void) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
