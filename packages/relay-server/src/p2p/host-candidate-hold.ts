@@ -3,23 +3,23 @@
  * one pair per pacing tick, highest priority first, and a host pair, which cannot work for a viewer elsewhere, would
  * take the first tick. A viewer shown to be behind the agent's own public address (its LAN) gets them at once.
  */
-import type { CandidateInit } from './predicted-candidate';
+import type { IceCandidateInit } from '@wingman/protocol';
 
 /** How long a host candidate waits behind its prediction, ms: two of Chromium's ICE pacing ticks. */
 export const HOST_AFTER_PREDICTION_MS = 100;
 
 export class HostCandidateHold {
-  private held: CandidateInit[] = [];
+  private held: IceCandidateInit[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private released = false;
 
   constructor(
-    private readonly send: (c: CandidateInit) => void,
+    private readonly send: (c: IceCandidateInit) => void,
     private readonly delayMs = HOST_AFTER_PREDICTION_MS,
   ) {}
 
   /** Holds a host candidate whose prediction went out; it leaves after the delay, or at `release`. */
-  hold(c: CandidateInit): void {
+  hold(c: IceCandidateInit): void {
     if (this.released) return this.send(c);
     this.held.push(c);
     this.timer ??= setTimeout(() => this.release(), this.delayMs);

@@ -5,18 +5,12 @@
  * that candidate, and gathered it comes a STUN round trip after the offer. A wrong prediction is a pair that fails;
  * a NAT seen to change ports stops predictions. docs/PROTOCOL.md §Predicted public candidates.
  */
+import type { IceCandidateInit } from '@wingman/protocol';
 
 /** What the last gathering showed: the public IPv4 address, and whether the NAT kept the source port. */
 export interface PublicMapping {
   address: string;
   keepsPort: boolean;
-}
-
-/** The part of an ICE candidate this module reads and writes (RTCIceCandidateInit). */
-export interface CandidateInit {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
 }
 
 /** "candidate:<foundation> <component> udp <priority> <address> <port> typ <type> [raddr <a> rport <p>] …" */
@@ -51,7 +45,7 @@ export class PublicAddressMemory {
   }
 
   /** The public twin of an IPv4 UDP host candidate behind a port-keeping NAT (`raddr 0.0.0.0`: it names no LAN address), or undefined. */
-  predict(host: CandidateInit): CandidateInit | undefined {
+  predict(host: IceCandidateInit): IceCandidateInit | undefined {
     const mapping = this.mapping;
     if (!mapping?.keepsPort) return undefined;
     const m = UDP_CANDIDATE.exec(host.candidate);
