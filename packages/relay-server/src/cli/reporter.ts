@@ -4,12 +4,10 @@
  * read the URL from it), so earlier output goes to stderr; a fatal error is
  * always stdout's last line.
  */
-import type { AddressRules, WarningCode } from '@wingman/protocol';
+import { shortViewerId, type AddressRules, type ViewerGateMode, type WarningCode } from '@wingman/protocol';
 import type { RequestLogEntry } from '../forward';
 import type { ReadyEvent } from '../agent';
 import type { PeerReport } from '../p2p/peer-host';
-import type { ViewerGateMode } from '@wingman/protocol';
-import { shortViewerId } from '@wingman/protocol';
 import type { ViewerEntry } from '../viewers/viewer-roster';
 import { renderQr, shouldPrintQr, type QrChoice } from './qr';
 import { coalescedOutput, type Output } from './coalesced-output';

@@ -7,8 +7,7 @@
  * `Domain` naming the app move back. Other origins pass unchanged; with
  * `preserve` nothing applies. docs/cli.md "One address: what the app sees".
  */
-import type { AppAddress } from './app-urls';
-import { rewriteAppUrl } from './app-urls';
+import { rewriteAppUrl, type AppAddress } from './app-urls';
 
 export interface ExchangeAddresses {
   /** From X-Forwarded-Proto/-Host, when known (app-urls.ts `sessionOrigin`). */

@@ -26,8 +26,7 @@ export {
   type CapturedBody,
   type WireCapture,
 } from './capture';
-export { forwardedRequest } from './headers';
-export type { TransportName } from './headers';
+export { forwardedRequest, type TransportName } from './headers';
 export { formatHostPort, targetOrigin, targetTlsOptions, type HostHeaderMode, type Target } from './target';
 export { MAX_ROUTES, routeFor, routePrefixProblem, type RouteSpec } from './routes';
 export { DEFAULT_RESPONSE_TIMEOUT_MS } from './constants';

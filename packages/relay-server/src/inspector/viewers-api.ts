@@ -5,8 +5,7 @@
  * The server applies decisions: 202 says it was sent, the `viewer` event follows.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { InspectorErrorCode } from '@wingman/protocol';
-import { shortViewerId } from '@wingman/protocol';
+import { shortViewerId, type InspectorErrorCode } from '@wingman/protocol';
 import type { ViewerEntry, ViewerRoster } from '../viewers/viewer-roster';
 
 /** Shortest id prefix taken for a viewer: the short form shown (8 hex chars = 32 bits, unique among a session's viewers in practice). */
