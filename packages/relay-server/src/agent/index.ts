@@ -123,7 +123,6 @@ export function createAgent(options: AgentOptions): Agent {
   const proxy = options.proxy ? { route: createProxyRoute(options.proxy.url), shown: options.proxy.shown } : undefined;
   const emitter = new EventEmitter<AgentEvents>();
   const store = options.resumeStore ?? createMemoryResumeStore();
-  const connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
 
   let state: 'idle' | 'connecting' | 'live' | 'waiting' | 'stopped' = 'idle';
   let attempt = 0;
@@ -152,7 +151,7 @@ export function createAgent(options: AgentOptions): Agent {
       url,
       token: options.token,
       register,
-      timeoutMs: connectTimeoutMs,
+      timeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
       onRegistered: (socket, message) =>
         onRegistered(socket, message, resume !== undefined && message.resumed && keys.resumed !== undefined ? keys.resumed : keys.fresh),
       onFailure: (failure) => onFailure(failure, resume !== undefined || options.name !== undefined),

@@ -16,8 +16,7 @@ export interface AppAddress {
   namesHost(hostname: string): boolean;
 }
 
-const defaultPort = (url: URL): number => (url.protocol === 'https:' ? 443 : 80);
-const portOf = (url: URL): number => (url.port ? Number(url.port) : defaultPort(url));
+const portOf = (url: URL): number => (url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80);
 
 /** The Host the app is sent; undefined with `preserve` (it sees the viewer's host). */
 export function appAddress(target: Target, hostHeader: HostHeaderMode): AppAddress | undefined {
