@@ -16,7 +16,6 @@ import { HostCandidateHold } from './host-candidate-hold';
 import { candidateKind, iceCandidateNotAdded, startIceTrace } from './ice-trace';
 import { answerLossProbes } from './loss-echo';
 import { onChannel } from './peer-channel';
-import { DEFAULT_MAX_PEERS } from './peer-host-options';
 import { closePeerEntry, report, sendCandidate, signal, type HostState, type Peer } from './peer-state';
 import { createPeerConnection, type RtcIceCandidateInit } from './webrtc';
 
@@ -64,17 +63,12 @@ export async function onOffer(host: HostState, viewerId: string, offered: string
   });
 }
 
-/** Within the candidates' cap and the cap on viewers; else the viewer is told why. */
+/** Within the candidates' cap; else the viewer is told why. The cap on viewers is per-viewer-hosts.ts's: a host process serves one. */
 function admitted(host: HostState, viewerId: string, inOffer: number): boolean {
-  const refuse = (code: 'ERR_TOO_MANY_CANDIDATES' | 'ERR_TOO_MANY_PEERS', message: string, reason: string) => {
-    host.options.sendSignal(viewerId, { type: 'error', code, message });
-    report(host, { viewerId, state: 'failed', reason });
-    return false;
-  };
-  if (inOffer > MAX_REMOTE_CANDIDATES) return refuse('ERR_TOO_MANY_CANDIDATES', `more than ${MAX_REMOTE_CANDIDATES} candidates`, 'too many candidates');
-  if (host.peers.size >= DEFAULT_MAX_PEERS)
-    return refuse('ERR_TOO_MANY_PEERS', `this agent serves at most ${DEFAULT_MAX_PEERS} P2P viewers; staying on the relay`, 'too many peers');
-  return true;
+  if (inOffer <= MAX_REMOTE_CANDIDATES) return true;
+  host.options.sendSignal(viewerId, { type: 'error', code: 'ERR_TOO_MANY_CANDIDATES', message: `more than ${MAX_REMOTE_CANDIDATES} candidates` });
+  report(host, { viewerId, state: 'failed', reason: 'too many candidates' });
+  return false;
 }
 
 function newPeer(host: HostState, viewerId: string, inOffer: number, keys: TrustKeys | undefined): Peer {
