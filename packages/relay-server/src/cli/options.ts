@@ -93,11 +93,8 @@ function parseInspect(flags: HttpCommandFlags): { port: number; bodyLimitBytes: 
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`invalid --inspect "${text}": expected a port (0 for any free one) or false`);
   return {
     port: Number(text),
-    bodyLimitBytes:
-      flags.inspectBodyLimit === undefined
-        ? DEFAULT_CAPTURE_BODY_LIMIT_BYTES
-        : parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES),
-    history: flags.inspectHistory === undefined ? DEFAULT_INSPECT_HISTORY : parseInteger('--inspect-history', flags.inspectHistory, 1, MAX_INSPECT_HISTORY),
+    bodyLimitBytes: parseInteger('--inspect-body-limit', flags.inspectBodyLimit, 0, MAX_CAPTURE_BODY_LIMIT_BYTES) ?? DEFAULT_CAPTURE_BODY_LIMIT_BYTES,
+    history: parseInteger('--inspect-history', flags.inspectHistory, 1, MAX_INSPECT_HISTORY) ?? DEFAULT_INSPECT_HISTORY,
   };
 }
 
@@ -112,7 +109,9 @@ function parseDuration(text: string, flag: string): number {
   return ms;
 }
 
-function parseInteger(flag: string, text: string, min: number, max: number, what = 'an integer'): number {
+/** Undefined when the flag or variable is absent. */
+function parseInteger(flag: string, text: string | undefined, min: number, max: number, what = 'an integer'): number | undefined {
+  if (text === undefined) return undefined;
   if (!/^[0-9]{1,9}$/.test(text) || Number(text) < min || Number(text) > max)
     throw new UsageError(`invalid ${flag} "${text}": expected ${what}, ${min}-${max}`);
   return Number(text);
@@ -135,17 +134,15 @@ export function resolveHttpConfig(targetText: string, flags: HttpCommandFlags, e
     hostHeader: parseHostHeader(flags.hostHeader ?? 'rewrite'),
     json: flags.json === true,
     p2p,
-    timeoutMs: flags.timeout === undefined ? undefined : parseInteger('--timeout', flags.timeout, 1, MAX_TIMEOUT_MS, 'milliseconds'),
+    timeoutMs: parseInteger('--timeout', flags.timeout, 1, MAX_TIMEOUT_MS, 'milliseconds'),
     newSession: flags.newSession === true,
     // Forced on/off, or undefined to decide (terminal, public URL).
     qr: flags.qr,
     tui: flags.tui !== false,
     wsMaxMessageBytes:
-      flags.wsMaxMessageBytes !== undefined
-        ? parseInteger('--ws-max-message-bytes', flags.wsMaxMessageBytes.trim(), 1, MAX_WS_MESSAGE_BYTES, 'bytes')
-        : wsMaxEnv
-          ? parseInteger(envOf('--ws-max-message-bytes'), wsMaxEnv.trim(), 1, MAX_WS_MESSAGE_BYTES, 'bytes')
-          : DEFAULT_WS_MESSAGE_LIMIT_BYTES,
+      parseInteger('--ws-max-message-bytes', flags.wsMaxMessageBytes?.trim(), 1, MAX_WS_MESSAGE_BYTES, 'bytes') ??
+      parseInteger(envOf('--ws-max-message-bytes'), wsMaxEnv ? wsMaxEnv.trim() : undefined, 1, MAX_WS_MESSAGE_BYTES, 'bytes') ??
+      DEFAULT_WS_MESSAGE_LIMIT_BYTES,
     password: resolvePassword(flags, env),
     inspect: parseInspect(flags),
     expiresInMs: flags.expires === undefined ? undefined : parseDuration(flags.expires, '--expires'),
