@@ -72,7 +72,6 @@ export function noProxyExempts(list: string, host: string): boolean {
     .toLowerCase()
     .split(',')
     .map((e) => e.trim())
-    .filter((e) => e !== '')
     .some((e) => exempts(e, h));
 }
 

@@ -34,9 +34,8 @@ ${paragraphs.map((p) => `<p>${p}</p>`).join('\n')}
 
 /** 502: nothing answered on the target (ECONNREFUSED and friends). */
 export function unreachablePage(hostPort: string, detail: string): ErrorPage {
-  const t = escapeHtml(hostPort);
   return page(502, 'The local app is not answering', [
-    `Wingman reached your machine, but nothing answered on <code>${t}</code>. Start your app (or check the port given to <code>wingman http</code>), then reload this page.`,
+    `Wingman reached your machine, but nothing answered on <code>${escapeHtml(hostPort)}</code>. Start your app (or check the port given to <code>wingman http</code>), then reload this page.`,
     `<small>${escapeHtml(detail)}</small>`,
   ]);
 }
