@@ -6,65 +6,81 @@
  */
 
 export type BufferBudget = ReturnType<typeof createBufferBudget>;
-export type BufferHold = ReturnType<BufferBudget['hold']>;
 
-interface Holder {
-  bytes: number;
-  onEvict: () => void;
+/** What the budget keeps of its holds. */
+interface Ledger {
+  readonly limit: number;
+  held: number;
+  /** Holds holding bytes, in eviction order: since they started holding or last made progress. */
+  readonly holding: Set<BufferHold>;
 }
 
 export function createBufferBudget(limit: number) {
-  const holders = new Set<Holder>();
-  /** Holders holding bytes, in eviction order: since they started holding or last made progress. */
-  const holding = new Set<Holder>();
-  let held = 0;
-
-  function enforce(): void {
-    while (held > limit) {
-      const oldest = holding.values().next().value;
-      if (!oldest) return;
-      holding.delete(oldest);
-      holders.delete(oldest);
-      held -= oldest.bytes;
-      oldest.bytes = 0;
-      oldest.onEvict();
-    }
-  }
-
+  const ledger: Ledger = { limit, held: 0, holding: new Set() };
   return {
     limit,
-    total: (): number => held,
+    total: (): number => ledger.held,
     /** `onEvict` is called once, when the budget evicts it. */
-    hold(onEvict: () => void) {
-      const holder: Holder = { bytes: 0, onEvict };
-      holders.add(holder);
-      return {
-        /** May evict this holder, or others, synchronously. */
-        set(bytes: number): void {
-          if (!holders.has(holder)) return;
-          if (bytes === 0) holding.delete(holder);
-          else if (holder.bytes === 0) holding.add(holder);
-          held += bytes - holder.bytes;
-          holder.bytes = bytes;
-          if (held > limit) enforce();
-        },
-        /** Its reader took some (a write flushed, credit spent): to the back of the eviction line. */
-        progressed(): void {
-          if (!holding.delete(holder)) return;
-          holding.add(holder);
-        },
-        /** Idempotent. */
-        release(): void {
-          if (!holders.delete(holder)) return;
-          holding.delete(holder);
-          held -= holder.bytes;
-          holder.bytes = 0;
-        },
-        /** Evicted or released. */
-        get released(): boolean {
-          return !holders.has(holder);
-        },
-      };
-    },
+    hold: (onEvict: () => void): BufferHold => new BufferHold(ledger, onEvict),
   };
+}
+
+export class BufferHold {
+  private bytes = 0;
+  private ended = false;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly onEvict: () => void,
+  ) {}
+
+  /** May evict this holder, or others, synchronously. */
+  set(bytes: number): void {
+    if (this.ended) return;
+    const ledger = this.ledger;
+    if (bytes === 0) ledger.holding.delete(this);
+    else if (this.bytes === 0) ledger.holding.add(this);
+    ledger.held += bytes - this.bytes;
+    this.bytes = bytes;
+    if (ledger.held > ledger.limit) enforce(ledger);
+  }
+
+  /** Its reader took some (a write flushed, credit spent): to the back of the eviction line. */
+  progressed(): void {
+    const holding = this.ledger.holding;
+    if (!holding.delete(this)) return;
+    holding.add(this);
+  }
+
+  /** Idempotent. */
+  release(): void {
+    if (this.ended) return;
+    this.end();
+  }
+
+  /** Evicted or released. */
+  get released(): boolean {
+    return this.ended;
+  }
+
+  /** @internal */
+  evict(): void {
+    this.end();
+    this.onEvict();
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.ledger.holding.delete(this);
+    this.ledger.held -= this.bytes;
+    this.bytes = 0;
+  }
+}
+
+function enforce(ledger: Ledger): void {
+  while (ledger.held > ledger.limit) {
+    const oldest = ledger.holding.values().next().value;
+    if (!oldest) return;
+    oldest.evict();
+  }
 }

@@ -3,13 +3,14 @@
 type Listener = (...args: any[]) => void;
 
 export class Emitter<E extends { [K in keyof E]: Listener }> {
-  private readonly listeners = new Map<keyof E, Set<Listener>>();
+  /** Each event's listeners in the order they were added; a list is replaced, never changed, so emit() needs no copy. */
+  private readonly listeners = new Map<keyof E, readonly Listener[]>();
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener (once: adding it again does nothing); returns a function that removes it. */
   on<K extends keyof E>(event: K, fn: E[K]): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(fn);
+    const list = this.listeners.get(event);
+    if (!list) this.listeners.set(event, [fn]);
+    else if (!list.includes(fn)) this.listeners.set(event, [...list, fn]);
     return () => this.off(event, fn);
   }
 
@@ -22,18 +23,25 @@ export class Emitter<E extends { [K in keyof E]: Listener }> {
   }
 
   off<K extends keyof E>(event: K, fn: E[K]): void {
-    this.listeners.get(event)?.delete(fn);
+    const list = this.listeners.get(event);
+    if (!list?.includes(fn)) return;
+    if (list.length === 1) this.listeners.delete(event);
+    else
+      this.listeners.set(
+        event,
+        list.filter((f) => f !== fn),
+      );
   }
 
   listenerCount<K extends keyof E>(event: K): number {
-    return this.listeners.get(event)?.size ?? 0;
+    return this.listeners.get(event)?.length ?? 0;
   }
 
   /** A listener's exception goes to listenerThrew, never into the caller's protocol state. */
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    const set = this.listeners.get(event);
-    if (!set) return;
-    for (const fn of [...set]) {
+    const list = this.listeners.get(event);
+    if (!list) return;
+    for (const fn of list) {
       try {
         fn(...args);
       } catch (err) {
