@@ -55,7 +55,10 @@ export class BufferHold {
   /** Idempotent. */
   release(): void {
     if (this.ended) return;
-    this.end();
+    this.ended = true;
+    this.ledger.holding.delete(this);
+    this.ledger.held -= this.bytes;
+    this.bytes = 0;
   }
 
   /** Evicted or released. */
@@ -65,15 +68,8 @@ export class BufferHold {
 
   /** @internal */
   evict(): void {
-    this.end();
+    this.release();
     this.onEvict();
-  }
-
-  private end(): void {
-    this.ended = true;
-    this.ledger.holding.delete(this);
-    this.ledger.held -= this.bytes;
-    this.bytes = 0;
   }
 }
 
