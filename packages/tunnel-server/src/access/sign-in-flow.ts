@@ -206,9 +206,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
       }
       run(req, res, url.searchParams).catch((err: unknown) => {
         logger.error({ err }, 'sign-in failed');
-        if (!res.headersSent)
-          sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this sign-in.', code: 'ERR_INTERNAL' });
-        else res.destroy();
+        sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this sign-in.', code: 'ERR_INTERNAL' });
       });
       return true;
     },

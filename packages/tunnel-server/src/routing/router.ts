@@ -292,8 +292,7 @@ function guardRequest(logger: Logger, req: IncomingMessage, res: ServerResponse,
     fn();
   } catch (err) {
     logger.error({ err, url: req.url }, 'request handling failed');
-    if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
-    else res.destroy();
+    sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
   }
 }
 
