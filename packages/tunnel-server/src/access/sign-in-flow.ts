@@ -212,14 +212,3 @@ export function createSignInFlow(options: SignInFlowOptions) {
     },
   };
 }
-
-/** The apex's handler with the sign-in's two paths in front (none without a flow: the server has no issuer). */
-export function withSignIn(
-  flow: SignInFlow | undefined,
-  apex: (req: IncomingMessage, res: ServerResponse) => void,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  if (!flow) return apex;
-  return (req, res) => {
-    if (!flow.handle(req, res)) apex(req, res);
-  };
-}
