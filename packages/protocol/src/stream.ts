@@ -50,11 +50,9 @@ interface QueuedFrame {
   flow: boolean;
 }
 
-type InboxItem =
-  | { kind: 'data'; chunk: Uint8Array }
-  | { kind: 'message'; data: Uint8Array; text: boolean; credit: number }
-  | { kind: 'end' }
-  | { kind: 'wsClose'; code: number; reason: string };
+/** A received event waiting for its listener: its arguments, and the window credit its delivery returns. */
+type InboxEvent = 'data' | 'message' | 'end' | 'wsClose';
+type InboxItem = { [K in InboxEvent]: { kind: K; args: Parameters<StreamEvents[K]>; credit: number } }[InboxEvent];
 
 const textEncoder = new TextEncoder();
 
@@ -294,7 +292,7 @@ export class Stream extends Emitter<StreamEvents> {
   get receiveExposure(): number {
     if (this.closed) return 0;
     let undelivered = 0;
-    for (const item of this.inbox) if (item.kind === 'data') undelivered += item.chunk.length;
+    for (const item of this.inbox) if (item.kind === 'data') undelivered += item.credit;
     return undelivered + (this.remoteEnded ? 0 : Math.max(0, this.recvAllowed));
   }
 
@@ -308,7 +306,7 @@ export class Stream extends Emitter<StreamEvents> {
   receiveData(chunk: Uint8Array): void {
     // A view into the transport's message: copied when it waits, so a stalled stream pins only its own bytes
     // (Uint8Array's slice() keeps the type and copies; in Node a Buffer's own slice() is a view).
-    this.push({ kind: 'data', chunk: this.paused ? Uint8Array.prototype.slice.call(chunk) : chunk });
+    this.push({ kind: 'data', args: [this.paused ? Uint8Array.prototype.slice.call(chunk) : chunk], credit: chunk.length });
   }
 
   /** @internal Reassembles fragments; returns an error code when the message is too large. */
@@ -332,20 +330,20 @@ export class Stream extends Emitter<StreamEvents> {
     }
     this.fragments = [];
     this.fragmentBytes = 0;
-    this.push({ kind: 'message', data, text, credit: payload.length });
+    this.push({ kind: 'message', args: [data, text], credit: payload.length });
     return undefined;
   }
 
   /** @internal */
   receiveEnd(): void {
     this.remoteEnded = true;
-    this.push({ kind: 'end' });
+    this.push({ kind: 'end', args: [], credit: 0 });
   }
 
   /** @internal */
   receiveWsClose(code: number, reason: string): void {
     this.remoteEnded = true;
-    this.push({ kind: 'wsClose', code, reason });
+    this.push({ kind: 'wsClose', args: [code, reason], credit: 0 });
   }
 
   /** @internal */
@@ -377,22 +375,8 @@ export class Stream extends Emitter<StreamEvents> {
       // Like a Node stream in paused mode: items wait until someone listens.
       if (this.listenerCount(this.inbox[0]!.kind) === 0) break;
       const item = this.inbox.shift()!;
-      switch (item.kind) {
-        case 'data':
-          this.credit(item.chunk.length);
-          this.emit('data', item.chunk);
-          break;
-        case 'message':
-          this.credit(item.credit);
-          this.emit('message', item.data, item.text);
-          break;
-        case 'end':
-          this.emit('end');
-          break;
-        case 'wsClose':
-          this.emit('wsClose', item.code, item.reason);
-          break;
-      }
+      this.credit(item.credit);
+      this.emit(item.kind, ...item.args);
     }
     if (this.inbox.length === 0 && this.deferredCredit > 0 && !this.closed) {
       const n = this.deferredCredit;

@@ -11,8 +11,6 @@ import { z } from 'zod';
 import { OPTION_ROWS, CLI_ONLY_FLAGS, DEFAULT_HOST, DEFAULT_PORT, LOG_LEVELS, sourceName, usageText, type OptionKind, type OptionRow } from './cli-options';
 import { limitsSchema } from './limits';
 
-export { DEFAULT_HOST, DEFAULT_PORT, type LogLevel } from './cli-options';
-
 /** The embedded agent token, for local use only: anyone who reads this source knows it; a non-loopback host refuses it. */
 export const DEFAULT_AGENT_TOKEN = 'wingman-local-dev-token';
 /** How long a session outlives its agent's disconnect, so a reconnecting agent gets the same URL back. */

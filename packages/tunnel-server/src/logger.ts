@@ -1,6 +1,6 @@
 /** pino logger on stderr, so stdout stays free for the one listening line (and its `--json` form) that scripts read. */
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from './config';
+import type { LogLevel } from './cli-options';
 
 export type { Logger };
 

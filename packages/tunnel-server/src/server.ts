@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createLinkAccessGate } from './access/link-access';
-import { createSignInFlow, withSignIn } from './access/sign-in-flow';
+import { createSignInFlow } from './access/sign-in-flow';
 import { createFlowSeal } from './access/sign-in-flow-state';
 import { createSignInGate, SIGN_IN_CALLBACK_PATH } from './access/sign-in-gate';
 import { createSignedValues } from './access/sign-in-tokens';
@@ -178,22 +178,20 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
       stopped,
       hostRouter,
       registry,
-      apexApp: withSignIn(
-        signInFlow,
-        createApexApp({
-          registry,
-          metrics,
-          logger,
-          publicUrl: address.publicUrl,
-          ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
-          tlsPermission: createTlsPermission({
-            domain: address.domain,
-            sessionExists: async (id) => registry.get(id) !== undefined || (await cluster?.directory.lookup(id)) !== undefined,
-            nameClaimed: (name) => names.claimed(name),
-            sourceAddress: viewerAddresses.of,
-          }),
+      apexApp: createApexApp({
+        registry,
+        metrics,
+        logger,
+        publicUrl: address.publicUrl,
+        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+        tlsPermission: createTlsPermission({
+          domain: address.domain,
+          sessionExists: async (id) => registry.get(id) !== undefined || (await cluster?.directory.lookup(id)) !== undefined,
+          nameClaimed: (name) => names.claimed(name),
+          sourceAddress: viewerAddresses.of,
         }),
-      ),
+        ...(signInFlow ? { signIn: signInFlow } : {}),
+      }),
       routes,
       agentEndpoint,
       httpRelay: relay,

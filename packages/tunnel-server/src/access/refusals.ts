@@ -16,9 +16,8 @@ import type { AddressVerdict } from './address-rules';
 import type { SignInDecision } from './sign-in-gate';
 import { ACCESS_REALM, type AccessDecision } from './viewer-access';
 
-/** A refusal's page, the header fields that go with it, and what an upgrade reads (default: the page's title, message and code). */
-interface Refusal {
-  page: PageOptions;
+/** A refusal: its page, the header fields that go with it, and what an upgrade reads (default: the page's title, message and code). */
+interface Refusal extends PageOptions {
   headers?: Array<[string, string]>;
   text?: string;
 }
@@ -33,12 +32,10 @@ const WHY: Record<Extract<AddressVerdict, { kind: 'refused' }>['reason'], string
 
 export function addressRefusal(verdict: Extract<AddressVerdict, { kind: 'refused' }>): Refusal {
   return {
-    page: {
-      status: 403,
-      title: 'Your address may not open this link',
-      message: `This server sees your request coming from ${verdict.address || 'an unknown address'}: ${WHY[verdict.reason]}. Connect from an allowed network (the office, its VPN), or ask the developer.`,
-      code: 'ERR_ADDRESS_REFUSED',
-    },
+    status: 403,
+    title: 'Your address may not open this link',
+    message: `This server sees your request coming from ${verdict.address || 'an unknown address'}: ${WHY[verdict.reason]}. Connect from an allowed network (the office, its VPN), or ask the developer.`,
+    code: 'ERR_ADDRESS_REFUSED',
   };
 }
 
@@ -62,7 +59,7 @@ export function accessRefusal(decision: Exclude<AccessDecision, { kind: 'granted
         };
   const header: [string, string] =
     decision.kind === 'throttled' ? ['retry-after', String(decision.retryAfterS)] : ['www-authenticate', `Basic realm="${ACCESS_REALM}", charset="UTF-8"`];
-  return { page, headers: [header], text: `${page.title}: ${page.message}` };
+  return { ...page, headers: [header], text: `${page.title}: ${page.message}` };
 }
 
 /** The sign-in gate's refusals (its redirects are sendSignInAnswer's; an upgrade gets a 401 for them). */
@@ -71,39 +68,36 @@ export function signInRefusal(decision: SignInAnswer): Refusal {
     case 'sign-in':
     case 'handed-off':
       return {
-        page: { status: 401, title: 'Sign in to open this app', message: '', code: 'ERR_SIGN_IN_REQUIRED' },
+        status: 401,
+        title: 'Sign in to open this app',
+        message: '',
+        code: 'ERR_SIGN_IN_REQUIRED',
         text: 'Sign in first: open the session in a browser (ERR_SIGN_IN_REQUIRED)',
       };
     case 'required':
       return {
-        page: {
-          status: 401,
-          title: 'Sign in to open this app',
-          message: "The developer shared it with people of their team only: sign in with your work account first (open the app's link in a browser).",
-          code: 'ERR_SIGN_IN_REQUIRED',
-          link: { href: decision.signInUrl, text: 'Sign in' },
-        },
+        status: 401,
+        title: 'Sign in to open this app',
+        message: "The developer shared it with people of their team only: sign in with your work account first (open the app's link in a browser).",
+        code: 'ERR_SIGN_IN_REQUIRED',
+        link: { href: decision.signInUrl, text: 'Sign in' },
       };
     case 'forbidden':
       return {
-        page: {
-          status: 403,
-          title: 'This account may not open this app',
-          message: `You are signed in as ${decision.email}, which the developer did not allow for this app. Ask them to add it (\`--allow-email\`), or sign in with another account.`,
-          code: 'ERR_EMAIL_NOT_ALLOWED',
-          link: { href: decision.switchUrl, text: 'Sign in with another account' },
-        },
+        status: 403,
+        title: 'This account may not open this app',
+        message: `You are signed in as ${decision.email}, which the developer did not allow for this app. Ask them to add it (\`--allow-email\`), or sign in with another account.`,
+        code: 'ERR_EMAIL_NOT_ALLOWED',
+        link: { href: decision.switchUrl, text: 'Sign in with another account' },
       };
     case 'bad-handoff':
       return {
-        page: {
-          status: 400,
-          title: 'Sign-in failed',
-          message: decision.otherBrowser
-            ? 'This sign-in was started in another browser (or this browser did not keep its cookie), so nobody was signed in. Open the link the developer shared in this browser to sign in.'
-            : 'This sign-in hand-off is not valid: it was already used, is more than a minute old, or is for another app. Open the link the developer shared to sign in again.',
-          code: 'ERR_SIGN_IN_FAILED',
-        },
+        status: 400,
+        title: 'Sign-in failed',
+        message: decision.otherBrowser
+          ? 'This sign-in was started in another browser (or this browser did not keep its cookie), so nobody was signed in. Open the link the developer shared in this browser to sign in.'
+          : 'This sign-in hand-off is not valid: it was already used, is more than a minute old, or is for another app. Open the link the developer shared to sign in again.',
+        code: 'ERR_SIGN_IN_FAILED',
       };
   }
 }
@@ -112,11 +106,11 @@ export function signInRefusal(decision: SignInAnswer): Refusal {
 export function sendRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
   req.resume();
   for (const [name, value] of refusal.headers ?? []) res.setHeader(name, value);
-  sendPage(res, refusal.page);
+  sendPage(res, refusal);
 }
 
-export function writeRefusal(socket: Duplex, { page, headers, text }: Refusal): void {
-  writeRawText(socket, page.status, text ?? `${page.title}: ${page.message} (${page.code})`, headers);
+export function writeRefusal(socket: Duplex, refusal: Refusal): void {
+  writeRawText(socket, refusal.status, refusal.text ?? `${refusal.title}: ${refusal.message} (${refusal.code})`, refusal.headers);
 }
 
 /** The sign-in gate's answer to a request: its redirect, or its refusal. */

@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { currentKey, keysOf, type Keys } from '../keys/key-ring';
+import { parseJson } from '../http/parse-json';
 
 /** The apex's cookie binding a sign-in in progress to the browser that started it (path SIGN_IN_PATH). */
 export const FLOW_COOKIE = 'wingman_signin_flow';
@@ -65,14 +66,8 @@ export function createFlowSeal(keys: Keys) {
         } catch {
           continue; // sealed under another key (or changed): the next key, if any
         }
-        let flow: unknown;
-        try {
-          flow = JSON.parse(plain.toString('utf8'));
-        } catch {
-          return undefined;
-        }
-        const parsed = flowSchema.safeParse(flow);
-        return parsed.success && parsed.data.x > Date.now() / 1000 ? parsed.data : undefined;
+        const flow = parseJson(flowSchema, plain.toString('utf8'));
+        return flow && flow.x > Date.now() / 1000 ? flow : undefined;
       }
       return undefined;
     },

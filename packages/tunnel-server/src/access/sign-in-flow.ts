@@ -206,22 +206,9 @@ export function createSignInFlow(options: SignInFlowOptions) {
       }
       run(req, res, url.searchParams).catch((err: unknown) => {
         logger.error({ err }, 'sign-in failed');
-        if (!res.headersSent)
-          sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this sign-in.', code: 'ERR_INTERNAL' });
-        else res.destroy();
+        sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this sign-in.', code: 'ERR_INTERNAL' });
       });
       return true;
     },
-  };
-}
-
-/** The apex's handler with the sign-in's two paths in front (none without a flow: the server has no issuer). */
-export function withSignIn(
-  flow: SignInFlow | undefined,
-  apex: (req: IncomingMessage, res: ServerResponse) => void,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  if (!flow) return apex;
-  return (req, res) => {
-    if (!flow.handle(req, res)) apex(req, res);
   };
 }

@@ -5,7 +5,9 @@
  * carries its own expiry. Nothing here is secret from the viewer (the email is its own); it only cannot be forged.
  */
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
 import { currentKey, signedUnder, type Keys } from '../keys/key-ring';
+import { parseJson } from '../http/parse-json';
 
 /** The apex's cookie: who signed in on this server (host-only for the apex: never sent to session hosts). */
 export const IDENTITY_COOKIE = 'wingman_identity';
@@ -19,20 +21,22 @@ const MAX_SIGNED_CHARS = 1024;
 
 export type SignedPurpose = 'identity' | 'session' | 'handoff';
 
-export interface SignedClaims {
+const claimsSchema = z.object({
   /** The verified email. */
-  e: string;
+  e: z.string(),
   /** Expiry, seconds since the epoch. */
-  x: number;
+  x: z.number(),
   /** The session (session cookies and hand-offs). */
-  s?: string;
+  s: z.string().optional(),
   /** A hand-off's one-time id. */
-  n?: string;
+  n: z.string().optional(),
   /** A hand-off's path to go back to on the session origin. */
-  r?: string;
+  r: z.string().optional(),
   /** A hand-off's binding: the digest of the secret the browser that started the sign-in holds (sign-in-binding.ts). */
-  b?: string;
-}
+  b: z.string().optional(),
+});
+
+export type SignedClaims = z.infer<typeof claimsSchema>;
 
 const macOf = (key: Uint8Array, purpose: SignedPurpose, body: string) =>
   createHmac('sha256', key).update('sign-in\0').update(purpose).update('\0').update(body).digest('base64url');
@@ -52,14 +56,8 @@ export function createSignedValues(key: Keys) {
       if (dot < 0) return undefined;
       const body = value.slice(0, dot);
       if (!signedUnder(key, value.slice(dot + 1), (k) => macOf(k, purpose, body))) return undefined;
-      let claims: SignedClaims;
-      try {
-        claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as SignedClaims;
-      } catch {
-        return undefined;
-      }
-      if (typeof claims.e !== 'string' || typeof claims.x !== 'number' || claims.x <= nowS) return undefined;
-      return claims;
+      const claims = parseJson(claimsSchema, Buffer.from(body, 'base64url').toString('utf8'));
+      return claims && claims.x > nowS ? claims : undefined;
     },
   };
 }

@@ -64,15 +64,9 @@ export function attachAgentLink(ws: WebSocket, deps: AgentLinkDeps, options: Age
       return true;
     },
   };
-  let session: Session;
-  if (options.resume) {
-    session = options.resume;
-    registry.attach(session, link);
-  } else if (options.adopt) {
-    session = registry.adopt(options.adopt.sessionId, options.adopt.resumeSecret, link);
-  } else {
-    session = registry.create(link, options.expiresAt);
-  }
+  const { resume, adopt } = options;
+  if (resume) registry.attach(resume, link);
+  const session = resume ?? (adopt ? registry.adopt(adopt.sessionId, adopt.resumeSecret, link) : registry.create(link, options.expiresAt));
   const log = logger.child({ sessionId: session.id });
 
   const fail = (code: ControlErrorCode, message: string) => {

@@ -22,14 +22,9 @@ interface ShellOptions {
   private?: boolean;
 }
 
-/** JSON safe inside <script>: no "</script>", no "<!--", no U+2028/2029 surprises. */
+/** JSON safe inside <script>: no "</script>", no "<!--", no U+2028/2029 surprises (each written as its \u escape). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The inline script's file among the browser bundles. */

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { z } from 'zod';
+import { parseJson } from '../http/parse-json';
 import type { NameStore } from '../sessions/session-names';
 
 /** Lifetime of a directory entry without a refresh, ms: three refresh periods. */
@@ -101,16 +102,6 @@ local v = redis.call('GET', KEYS[1])
 if v and cjson.decode(v).node == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end
 return 0`;
 
-function parseEntry(text: string | null): DirectoryEntry | undefined {
-  if (text === null) return undefined;
-  try {
-    const parsed = entrySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 interface SessionDirectoryOptions {
   redisUrl: string;
   node: string;
@@ -165,7 +156,8 @@ export function createRedisSessionDirectory(options: SessionDirectoryOptions) {
       await redis.eval(RELEASE, 1, key(sessionId), node);
     },
     async lookup(sessionId: string): Promise<DirectoryEntry | undefined> {
-      return parseEntry(await redis.get(key(sessionId)));
+      const text = await redis.get(key(sessionId));
+      return text === null ? undefined : parseJson(entrySchema, text);
     },
     /** Records that the session reached its deadline, for `ttlMs`: every node then answers its URL with 410. */
     async markEnded(sessionId: string, ttlMs: number): Promise<void> {

@@ -82,18 +82,10 @@ class ConnectStreamSocket extends Duplex {
     return this.session?.socket?.remotePort;
   }
 
-  /** `ws` calls these on a TCP socket; a stream has the connection's settings. */
-  setNoDelay(): this {
-    return this;
-  }
-
-  setKeepAlive(): this {
-    return this;
-  }
-
-  setTimeout(): this {
-    return this;
-  }
+  /** `ws` calls these on a TCP socket; a stream has the connection's settings, so they do nothing. */
+  readonly setNoDelay = (): this => this;
+  readonly setKeepAlive = (): this => this;
+  readonly setTimeout = (): this => this;
 
   override _read(): void {
     this.req.resume();

@@ -101,11 +101,7 @@ export function closeExchange(res: ServerResponse, cut: boolean): void {
  * longer be trusted). HTTP/2 frames each message: ending the stream is enough.
  */
 export function endAndClose(res: ServerResponse): void {
-  if (isHttp2Response(res)) {
-    res.end();
-    return;
-  }
-  const socket = res.socket;
+  const socket = isHttp2Response(res) ? undefined : res.socket;
   res.end(() => socket?.destroySoon());
 }
 

@@ -17,7 +17,6 @@ import {
   WS_MAX_CLOSE_REASON_BYTES,
   WS_TICKET_PARAM,
   type Connection,
-  type ResponseHead,
   type Stream,
 } from '@wingman/protocol';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -84,11 +83,6 @@ function isWebSocketHandshake(req: IncomingMessage): boolean {
 
 /** ws's error code for a message over maxPayload (it has already sent close 1009). */
 const WS_ERR_TOO_BIG = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-
-/** The app declined the upgrade: its status and headers go to the viewer, with an empty body. */
-function refuse(socket: Duplex, head: ResponseHead, host: string): void {
-  writeRawResponse(socket, head.status, responseHeadersForViewer(hostOnlyCookies(head.headers, host), new Set(['content-length'])));
-}
 
 /**
  * Counts what `ws` holds of an unfinished message against the budget after every read and whenever it pauses or
@@ -321,21 +315,20 @@ export function createWsRelay(ctx: WsRelayContext) {
           stream.reset('ERR_PROTOCOL', `status ${response.status} answering a WebSocket open`);
           return fail('ERR_PROTOCOL');
         }
+        settle();
+        // A refusal's cookies, and a 101's (RFC 6455 §4.1), stay on this session's host.
+        const headers = hostOnlyCookies(response.headers, hostnameOf(req.headers.host ?? ''));
         if (response.status !== 101) {
           // The app declined the upgrade (404, 401…): pass its status and headers on. A ws stream carries no body
           // (DATA is HTTP-only on the wire), so the refusal goes out with an empty one.
-          settle();
           stream.reset('ERR_CANCEL', 'WebSocket upgrade declined');
-          refuse(socket, response, hostnameOf(req.headers.host ?? ''));
+          writeRawResponse(socket, response.status, responseHeadersForViewer(headers, new Set(['content-length'])));
           return;
         }
-        settle();
         const protocol = response.headers
           .find(([name]) => name === 'sec-websocket-protocol')?.[1]
           .split(',')[0]
           ?.trim();
-        // A 101 may set cookies too (RFC 6455 §4.1): they stay on this session's host.
-        const headers = hostOnlyCookies(response.headers, hostnameOf(req.headers.host ?? ''));
         pending.set(req, { protocol, headers: responseHeadersForViewer(headers, UPGRADE_RESPONSE_DROP) });
         // If ws rejects the handshake after all, it answers the socket itself; the stream must not linger.
         const onLateClose = () => stream.reset('ERR_CANCEL', 'upgrade not completed');

@@ -6,9 +6,11 @@
  * answer and holds nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
 import { hostnameOf } from '../http/host-route';
 import { closeAfterResponse } from '../http/http2-compat';
 import { sendJson } from '../http/json-response';
+import { parseJson } from '../http/parse-json';
 import type { ReservedRequestHandler } from '../routing/reserved-routes';
 import { MAX_WS_TICKET_COOKIE_BYTES, type WsTicketStore } from './ws-tickets';
 
@@ -17,6 +19,9 @@ const MAX_WS_TICKET_BODY_BYTES = 2 * MAX_WS_TICKET_COOKIE_BYTES + 1024;
 
 /** Longest wait for the body, ms. The SW sends a few KiB at once; this only cuts a client that stalls. */
 const BODY_TIMEOUT_MS = 5_000;
+
+/** The body: a Cookie header value, visible ASCII and spaces, no CR/LF (it becomes a header on the agent's side). */
+const ticketBody = z.object({ cookie: z.string().regex(/^[\x20-\x7e]+$/) });
 
 const fail = (res: ServerResponse, status: number, error: string, message: string) => sendJson(res, status, { error, message });
 
@@ -63,17 +68,9 @@ export function createWsTicketHandler(store: WsTicketStore): ReservedRequestHand
     const host = hostnameOf(req.headers.host ?? '');
     void readBody(req, res, MAX_WS_TICKET_BODY_BYTES).then((text) => {
       if (text === undefined) return;
-      let cookie: unknown;
-      try {
-        cookie = (JSON.parse(text) as { cookie?: unknown } | null)?.cookie;
-      } catch {
-        cookie = undefined;
-      }
-      // A Cookie header value: visible ASCII and spaces, no CR/LF (it becomes a header on the agent's side).
-      if (typeof cookie !== 'string' || cookie.length === 0 || !/^[\x20-\x7e]+$/.test(cookie)) {
-        return fail(res, 400, 'ERR_INVALID_PAYLOAD', 'expected {"cookie": "<name=value; …>"}');
-      }
-      const minted = store.mint(host, ctx.sessionId, cookie);
+      const body = parseJson(ticketBody, text);
+      if (!body) return fail(res, 400, 'ERR_INVALID_PAYLOAD', 'expected {"cookie": "<name=value; …>"}');
+      const minted = store.mint(host, ctx.sessionId, body.cookie);
       if (!minted.ok) {
         return minted.reason === 'too-large'
           ? fail(res, 413, 'ERR_TOO_LARGE', `cookie over ${MAX_WS_TICKET_COOKIE_BYTES} bytes`)

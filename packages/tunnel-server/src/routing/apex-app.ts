@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AGENT_PATH } from '@wingman/protocol';
+import type { SignInFlow } from '../access/sign-in-flow';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { SessionRegistry } from '../sessions/registry';
@@ -23,6 +24,8 @@ interface ApexAppOptions {
   metricsToken?: string;
   /** Answers the on-demand TLS permission check at TLS_ASK_PATH (routing/tls-permission.ts). */
   tlsPermission: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The sign-in's two paths, answered before anything else (none without an issuer: access/sign-in-flow.ts). */
+  signIn?: SignInFlow;
 }
 
 /** The health check: answers while the server runs, also at its descriptor limit (listener/connection-guard.ts). */
@@ -53,6 +56,7 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
   };
 
   return (req, res) => {
+    if (options.signIn?.handle(req, res)) return;
     // The apex answers without reading request bodies.
     req.resume();
     const path = pathnameOf(req.url);

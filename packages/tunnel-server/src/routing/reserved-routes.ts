@@ -27,9 +27,7 @@ export interface ReservedRoutesOptions {
 }
 
 export function pathnameOf(url: string | undefined): string {
-  const u = url ?? '/';
-  const q = u.indexOf('?');
-  return q === -1 ? u : u.slice(0, q);
+  return (url ?? '/').split('?')[0]!;
 }
 
 export function createReservedRoutes({ requests, upgrades }: Required<ReservedRoutesOptions>) {

@@ -118,7 +118,7 @@ export function createRouter(options: RouterOptions) {
     if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
     const elsewhere = askOwner(req, id, session, (owner) =>
-      guardRequest(logger, req, res, () => {
+      guard(logger, req, res, () => {
         const local = registry.get(id);
         if (owner?.kind === 'node') return options.cluster!.forward.web(req, res, owner.node);
         if (owner?.kind === 'unavailable' && !local) return sendPage(res, DIRECTORY_UNAVAILABLE_PAGE);
@@ -213,7 +213,7 @@ export function createRouter(options: RouterOptions) {
     if (!isSessionLabel(id)) return writeRawText(socket, 404, `No Wingman session ${shortLabel(id)} here`);
     const session = registry.get(id);
     const elsewhere = askOwner(req, id, session, (owner) =>
-      guardUpgrade(logger, req, socket, () => {
+      guard(logger, req, socket, () => {
         const local = registry.get(id);
         if (owner?.kind === 'node') return options.cluster!.forward.ws(req, socket, head, owner.node);
         if (owner?.kind === 'unavailable' && !local) return writeRawText(socket, 503, 'The session directory is unavailable; try again in a few seconds');
@@ -265,12 +265,12 @@ export function createRouter(options: RouterOptions) {
 
   return {
     handleRequest(req: IncomingMessage, res: ServerResponse): void {
-      guardRequest(logger, req, res, () => request(req, res));
+      guard(logger, req, res, () => request(req, res));
     },
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       // An upgrade socket has no error listener until ws takes it; a reset must not crash the server.
       socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
-      guardUpgrade(logger, req, socket, () => upgrade(req, socket, head));
+      guard(logger, req, socket, () => upgrade(req, socket, head));
     },
   };
 }
@@ -286,23 +286,17 @@ function writeAgentGone(socket: Duplex, id: string): void {
   writeRawText(socket, 502, `The Wingman agent of session ${id} is reconnecting`, [['retry-after', String(RETRY_AFTER_S)]]);
 }
 
-/** Runs `fn` for a request; an unexpected error becomes a 500 for that request only (also after an await). */
-function guardRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, fn: () => void): void {
+/**
+ * Runs `fn` for a request (`to`: its response) or an upgrade (`to`: its socket); an unexpected error becomes a 500 for
+ * that one only (also after an await).
+ */
+function guard(logger: Logger, req: IncomingMessage, to: ServerResponse | Duplex, fn: () => void): void {
   try {
     fn();
   } catch (err) {
-    logger.error({ err, url: req.url }, 'request handling failed');
-    if (!res.headersSent) sendPage(res, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
-    else res.destroy();
-  }
-}
-
-/** Runs `fn` for an upgrade; an unexpected error becomes a 500 on that socket only. */
-function guardUpgrade(logger: Logger, req: IncomingMessage, socket: Duplex, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    logger.error({ err, url: req.url }, 'upgrade handling failed');
-    writeRawText(socket, 500, 'Internal error');
+    const request = 'writeHead' in to;
+    logger.error({ err, url: req.url }, request ? 'request handling failed' : 'upgrade handling failed');
+    if (request) sendPage(to, { status: 500, title: 'Internal error', message: 'The Wingman server failed on this request.', code: 'ERR_INTERNAL' });
+    else writeRawText(to, 500, 'Internal error');
   }
 }

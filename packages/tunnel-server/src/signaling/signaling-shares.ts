@@ -51,22 +51,12 @@ export function createSignalingShares({ maxPerAddress, sendError, onCut }: Signa
       ws.close(WS_CLOSE_POLICY_VIOLATION, 'too many viewers');
       return undefined;
     }
-    sendError(
-      ws,
-      {
-        type: 'error',
-        code: ERR_SIGNALING_QUOTA,
-        message:
-          verdict === 'network'
-            ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
-            : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`,
-      },
-      'refused',
-    );
-    ws.close(
-      WS_CLOSE_POLICY_VIOLATION,
-      verdict === 'network' ? 'too many signaling sockets from this network' : 'too many signaling sockets from this address',
-    );
+    const message =
+      verdict === 'network'
+        ? "this address's network (an IPv4 /24, an IPv6 /56) holds its share of the session's signaling sockets now: a quarter of what other networks leave free"
+        : `this address holds ${shares.count(sessionId, holder)} signaling sockets: its share of the session now (at most ${maxPerAddress}, and a quarter of what other addresses leave free)`;
+    sendError(ws, { type: 'error', code: ERR_SIGNALING_QUOTA, message }, 'refused');
+    ws.close(WS_CLOSE_POLICY_VIOLATION, `too many signaling sockets from this ${verdict === 'network' ? 'network' : 'address'}`);
     return undefined;
   };
 }
