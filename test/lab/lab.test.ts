@@ -361,7 +361,7 @@ describe('network lab (namespaces, NAT, firewalls, coturn, Chromium)', () => {
     }).toEqual({ scenario: summary(r), upload: true, uploadTransport: true, smallAtLeastPeerRtt: true });
   });
 
-  it('symmetric-nat: with the channel through TURN, small requests go over the relay (P2P only as an occasional probe)', () => {
+  it('symmetric-nat: with the channel through TURN, small requests go over the relay', () => {
     const r = row('symmetric-nat');
     const counts = r.smallTransports ?? {};
     const total = Object.values(counts).reduce((a, b) => a + b, 0);

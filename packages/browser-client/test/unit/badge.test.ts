@@ -23,8 +23,9 @@
  *   Relay · channel not verified           e2e/badge-states.test.ts (an agent sending a wrong
  *                                          binding proof: signaling's MACs pass, the binding does not)
  *   P2P · … · bulk via relay               e2e/path-choice.test.ts, bulk-race.test.ts
- *   P2P · … · small via relay              e2e/badge-paths.test.ts (P2P sends delayed)
- *   P2P · … · small + bulk via relay       e2e/badge-paths.test.ts (P2P sends delayed and throttled)
+ *   P2P · … · small + bulk via relay       test/lab/lab.test.ts (symmetric-nat: a channel through TURN)
+ *   P2P · … · small via relay              this file only (through TURN once P2P measured faster for bulk)
+ *   P2P · N ms with P2P slower for small   e2e/badge-paths.test.ts (P2P sends delayed: no class named)
  */
 import { badgeText } from '../../src/page/badge';
 import type { TransportStatus } from '../../src/page/p2p';

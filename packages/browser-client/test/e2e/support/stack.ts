@@ -31,13 +31,10 @@ export function throttledP2PAgentEnv(bytesPerS: number): Record<string, string> 
 /**
  * Agent environment whose P2P host holds every message it sends for `ms`
  * (delay-p2p-send.cjs): P2P then takes longer than the relay to a small
- * response. With `throttleBytesPerS`, also throttled as throttledP2PAgentEnv.
+ * response.
  */
-export function delayedP2PAgentEnv(ms: number, throttleBytesPerS?: number): Record<string, string> {
-  const delay = { DELAY_P2P_SEND_MS: String(ms) };
-  if (throttleBytesPerS === undefined) return { ...preloadEnv('delay-p2p-send.cjs'), ...delay };
-  const throttle = { THROTTLE_P2P_SEND_BYTES_PER_S: String(throttleBytesPerS) };
-  return { ...preloadEnv('throttle-p2p-send.cjs', 'delay-p2p-send.cjs'), ...throttle, ...delay };
+export function delayedP2PAgentEnv(ms: number): Record<string, string> {
+  return { ...preloadEnv('delay-p2p-send.cjs'), DELAY_P2P_SEND_MS: String(ms) };
 }
 
 /** Agent environment whose P2P host makes no loss-probe channel (support/no-loss-echo.cjs): the shell's probe gets no answer. */
