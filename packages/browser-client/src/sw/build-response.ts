@@ -99,12 +99,8 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   const location = header(headers, 'location');
   if (REDIRECT_STATUSES.has(status) && location !== undefined) {
     void body?.cancel().catch(() => undefined);
-    let target: string;
-    try {
-      target = new URL(location, url).href;
-    } catch {
-      return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
-    }
+    const target = URL.parse(location, url)?.href;
+    if (target === undefined) return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
     return Response.redirect(target, status);
   }
 
