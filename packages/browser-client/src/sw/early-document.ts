@@ -25,10 +25,8 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
     adopt(url: URL, port: MessagePort): void {
       const result = earlyDocument(url, port, origin, cookies);
       const previous = pending.get(url.href);
-      if (previous) {
-        pending.delete(url.href);
-        discard(previous);
-      }
+      pending.delete(url.href);
+      if (previous) discard(previous);
       if (pending.size >= MAX_PENDING) return discard({ result, timer: undefined });
       const entry: Entry = {
         result,
