@@ -191,9 +191,7 @@ function pageHeaders(list: Array<[string, string]>): Headers {
 
 /** The relay fetch's Response as an Incoming (its headers as a list). */
 export function incomingFromRelay(res: Response): Incoming {
-  const headers: WireHeaders = [];
-  res.headers.forEach((value, name) => headers.push([name, value]));
-  return { status: res.status, headers, body: res.body, transport: 'relay' };
+  return { status: res.status, headers: [...res.headers], body: res.body, transport: 'relay' };
 }
 
 /** True when a relay Response can go to the page untouched (nothing to bridge, nothing to inject). */

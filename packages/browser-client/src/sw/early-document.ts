@@ -65,9 +65,7 @@ function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pic
       if (url.origin !== origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
       if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
         throw new Error("the SW's jar has cookies the shell's fetch lacked");
-      const headers = new Headers();
-      for (const [name, value] of a.headers) headers.append(name, value);
-      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
+      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers: a.headers }) };
     } catch (err) {
       if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
       throw err;
