@@ -32,8 +32,7 @@ const left = (window as HandoverWindow).__wingmanShell as ShellHandover;
 const shellId = left.id;
 const here = new URL(location.href);
 
-const linkKey = left.linkKey;
-const p2p = createP2PManager({ enabled: config.p2p, adopted: left.attempt, ...(linkKey !== undefined ? { linkKey } : {}) });
+const p2p = createP2PManager({ enabled: config.p2p, adopted: left.attempt, linkKey: left.linkKey });
 const requests = createRequestServer(() => p2p.connection());
 let paths: Paths | undefined;
 const pathState = createPathState();

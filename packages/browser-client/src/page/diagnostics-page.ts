@@ -44,8 +44,7 @@ function askShells(): Promise<{ shells: ShellSnapshot[]; routes?: RouteCounts; s
       routes ??= parseDiagRoutes(ev.data, id);
       swChannels ??= parseDiagChannels(ev.data, id);
     };
-    const request: DiagRequest = { type: 'wingman:diag-request', id };
-    channel.postMessage(request);
+    channel.postMessage({ type: 'wingman:diag-request', id } satisfies DiagRequest);
     setTimeout(done, DIAGNOSTICS_REPLY_TIMEOUT_MS);
   });
 }

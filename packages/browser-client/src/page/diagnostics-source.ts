@@ -48,9 +48,8 @@ export function startDiagnosticsSource(options: DiagnosticsSourceOptions): () =>
     const req = parseDiagRequest(ev.data);
     if (!req) return;
     void shellSnapshot(options).then((snapshot) => {
-      const reply: DiagReply = { type: 'wingman:diag-reply', id: req.id, snapshot };
       // The channel may have closed while the stats were read.
-      quietly(() => channel.postMessage(reply));
+      quietly(() => channel.postMessage({ type: 'wingman:diag-reply', id: req.id, snapshot } satisfies DiagReply));
     });
   };
   return () => channel.close();

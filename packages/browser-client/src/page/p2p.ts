@@ -27,7 +27,7 @@ export type { TransportStatus } from './transport-status';
 export type P2PManager = ReturnType<typeof createP2PManager>;
 
 /** `adopted`: the attempt the shell's inline script started (attempt.ts), carried on as the first one. */
-export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string }) {
+export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttempt | undefined; linkKey?: string | undefined }) {
   const keys = linkTrustKeys(options.linkKey);
   let untrusted = 0;
   let status: TransportStatus = options.enabled ? { transport: 'relay', reason: 'connecting' } : { transport: 'relay', reason: ATTEMPT_REASON_WORDS.disabled };

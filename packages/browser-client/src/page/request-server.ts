@@ -32,19 +32,17 @@ export function createRequestServer(connection: () => Connection | undefined) {
 
   function serve(request: FetchRequest, port: ExchangePort): void {
     const post = createBatchingPost(port);
-    const conn = connection();
-    if (!conn || !conn.isReady) {
-      post({ t: 'decline', reason: 'no open data channel' });
+    const decline = (reason: string) => {
+      post({ t: 'decline', reason });
       port.close();
-      return;
-    }
+    };
+    const conn = connection();
+    if (!conn || !conn.isReady) return decline('no open data channel');
     let stream: Stream;
     try {
       stream = conn.open('http', { method: request.method, target: request.target, headers: request.headers }, { end: !request.hasBody });
     } catch (err) {
-      post({ t: 'decline', reason: err instanceof ProtocolError ? err.message : String(err) });
-      port.close();
-      return;
+      return decline(err instanceof ProtocolError ? err.message : String(err));
     }
     post({ t: 'accept' });
 

@@ -5,7 +5,7 @@
  * document meanwhile, and loads client.js. What each measured: docs/browser-client.md §Decision: a long-lived shell.
  */
 import { BADGE_QUERY_PARAM, CLIENT_PATH, SW_COOKIE_MERGE_HEADER, SW_PATH, SW_SCOPE, VIA_HEADER, VIA_SW } from '@wingman/protocol';
-import type { EarlyDocument, EarlyDocumentAnswer, WireHeaders } from '../shared/messages';
+import type { EarlyDocument, EarlyDocumentAnswer } from '../shared/messages';
 import { P2PAttempt } from './attempt';
 import { takeLinkKey } from './link-key';
 import { EARLY_FRAME_MESSAGES_MAX, type HandoverWindow } from './shell-handover';
@@ -108,9 +108,7 @@ function preloadClient(): void {
 function handOver(port: MessagePort, response: Promise<Response>): void {
   response.then(
     (r) => {
-      const headers: WireHeaders = [];
-      r.headers.forEach((value, name) => headers.push([name, value]));
-      const answer: EarlyDocumentAnswer = { status: r.status, headers, body: r.body };
+      const answer: EarlyDocumentAnswer = { status: r.status, headers: [...r.headers], body: r.body };
       try {
         port.postMessage(answer, r.body ? [r.body] : []);
       } catch {

@@ -77,8 +77,7 @@ export function createSwLink(options: SwLinkOptions) {
     };
     if (requests && !freshPort) return controller.postMessage(message);
     const { port1, port2 } = new MessageChannel();
-    const previous = requests;
-    if (previous) retirePort(previous, exchanges);
+    if (requests) retirePort(requests, exchanges);
     requests = port1;
     const mux = exchangesOn(port1);
     exchanges = mux;

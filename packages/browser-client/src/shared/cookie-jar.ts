@@ -158,23 +158,17 @@ export class CookieJar {
     let expires: number | undefined;
     if (p.maxAge !== undefined) expires = p.maxAge <= 0 ? 0 : now + p.maxAge * 1000;
     else if (p.expires !== undefined) expires = p.expires;
-    const existing = this.cookies.get(keyOf(p.name, path));
-    const cookie: Cookie = {
+    if (expires !== undefined && expires <= now) return this.delete(p.name, path);
+    return this.store({
       name: p.name,
       value: p.value,
       path,
       httpOnly: p.httpOnly,
       secure: p.secure,
       sameSite: p.sameSite,
-      created: existing?.created ?? now,
+      created: this.cookies.get(keyOf(p.name, path))?.created ?? now,
       ...(expires !== undefined ? { expires } : {}),
-    };
-    if (expires !== undefined && expires <= now) {
-      if (!existing) return undefined;
-      this.cookies.delete(keyOf(p.name, path));
-      return { kind: 'delete', cookie: existing };
-    }
-    return this.store(cookie);
+    });
   }
 
   /** A cookie the app's own JavaScript set, read back from the browser's jar; never over an HttpOnly one (RFC 6265 §5.3 step 11). */

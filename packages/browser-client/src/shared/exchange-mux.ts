@@ -57,11 +57,7 @@ class MuxPort implements ExchangePort {
       this.queued.push(data);
       return;
     }
-    if (this.queued.length > 0) {
-      const earlier = this.queued;
-      this.queued = [];
-      for (const d of earlier) handler({ data: d } as MessageEvent);
-    }
+    for (const d of this.queued.splice(0)) handler({ data: d } as MessageEvent);
     handler({ data } as MessageEvent);
   }
 }
@@ -69,7 +65,7 @@ class MuxPort implements ExchangePort {
 export function createExchangeMux(options: ExchangeMuxOptions) {
   const ports = new Map<number, MuxPort>();
   let nextId = 1;
-  let idle: Array<() => void> = [];
+  const idle: Array<() => void> = [];
   // It throws when the other side is gone: its exchanges end by their own timeouts and liveness checks, as with a closed port.
   const { queue, flush } = taskBatch<Item>((items, transfer) => quietly(() => options.post({ type: MUX_TYPE, items }, transfer)));
   const core = {
@@ -80,9 +76,7 @@ export function createExchangeMux(options: ExchangeMuxOptions) {
       if (!ports.delete(id) || ports.size > 0) return;
       // What the last exchanges posted leaves before an idle callback may close the port (retirePort).
       flush();
-      const waiting = idle;
-      idle = [];
-      for (const cb of waiting) cb();
+      for (const cb of idle.splice(0)) cb();
     },
   };
 
@@ -133,15 +127,10 @@ export function createExchangeMux(options: ExchangeMuxOptions) {
 
 /** Gathers what is posted within one task (at most MAX_BATCH_ITEMS) and hands it to `send` as one message, a microtask later. */
 export function taskBatch<T>(send: (items: T[], transfer: Transferable[]) => void): { queue(item: T, transfer?: Transferable[]): void; flush(): void } {
-  let items: T[] = [];
-  let transfers: Transferable[] = [];
+  const items: T[] = [];
+  const transfers: Transferable[] = [];
   const flush = () => {
-    if (items.length === 0) return;
-    const batch = items;
-    const transfer = transfers;
-    items = [];
-    transfers = [];
-    send(batch, transfer);
+    if (items.length > 0) send(items.splice(0), transfers.splice(0));
   };
   const queue = (item: T, transfer: Transferable[] = []) => {
     if (items.length === 0) queueMicrotask(flush);

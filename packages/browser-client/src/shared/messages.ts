@@ -312,17 +312,8 @@ const BODY: Shapes = {
 /** Unpacks a port message that may be a batch; invalid items are dropped, an invalid batch yields nothing. */
 export function unbatch<M>(v: unknown, parse: (item: unknown) => M | undefined): M[] {
   const o = obj(v);
-  if (o?.t !== 'batch') {
-    const m = parse(v);
-    return m === undefined ? [] : [m];
-  }
-  if (!Array.isArray(o.items) || o.items.length > MAX_BATCH_ITEMS) return [];
-  const out: M[] = [];
-  for (const item of o.items) {
-    const m = parse(item);
-    if (m !== undefined) out.push(m);
-  }
-  return out;
+  const items: unknown[] = o?.t !== 'batch' ? [v] : Array.isArray(o.items) && o.items.length <= MAX_BATCH_ITEMS ? o.items : [];
+  return items.map((item) => parse(item)).filter((m) => m !== undefined);
 }
 
 const SHELL_TO_SW_PORT: Shapes = {

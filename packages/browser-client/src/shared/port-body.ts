@@ -17,13 +17,11 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   let inflight = 0;
   let sent = 0;
   let closed: Error | undefined;
-  let waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  const waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   const hasRoom = () => inflight < windowBytes;
   const wake = () => {
-    const w = waiters;
-    waiters = [];
-    for (const x of w) x.resolve();
+    for (const x of waiters.splice(0)) x.resolve();
   };
 
   return {
@@ -66,9 +64,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
     close(reason: Error): void {
       if (closed) return;
       closed = reason;
-      const w = waiters;
-      waiters = [];
-      for (const x of w) x.reject(reason);
+      for (const x of waiters.splice(0)) x.reject(reason);
     },
   };
 }

@@ -172,10 +172,8 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
 
     private queue(job: () => Promise<void>, bytes: number): void {
       this.bufferedAmount += bytes;
-      this.sendChain = this.sendChain.then(job).then(
-        () => void (this.bufferedAmount = Math.max(0, this.bufferedAmount - bytes)),
-        () => void (this.bufferedAmount = Math.max(0, this.bufferedAmount - bytes)),
-      );
+      const sent = () => void (this.bufferedAmount = Math.max(0, this.bufferedAmount - bytes));
+      this.sendChain = this.sendChain.then(job).then(sent, sent);
     }
 
     private opened(protocol: string): void {
@@ -249,8 +247,7 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
             return;
         }
       };
-      const request: WsOpenRequest = { type: 'wingman:ws-open', url: this.url, protocols };
-      shell.postMessage(request, location.origin, [port2]);
+      shell.postMessage({ type: 'wingman:ws-open', url: this.url, protocols } satisfies WsOpenRequest, location.origin, [port2]);
     }
 
     /** Relayed: a native WebSocket, with the SW jar's cookies when a ticket can be had. */

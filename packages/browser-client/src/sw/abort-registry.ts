@@ -8,17 +8,6 @@ export type AbortRegistry = ReturnType<typeof createAbortRegistry>;
 /** Ids tracked at once; a page cannot make the SW hold more (each is one pending request anyway). */
 const MAX_TRACKED = 4096;
 
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const any = (AbortSignal as unknown as { any?: (s: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any([a, b]);
-  const c = new AbortController();
-  const on = () => c.abort();
-  if (a.aborted || b.aborted) c.abort();
-  a.addEventListener('abort', on, { once: true });
-  b.addEventListener('abort', on, { once: true });
-  return c.signal;
-}
-
 export function createAbortRegistry() {
   const pending = new Map<string, AbortController>();
   return {
@@ -27,7 +16,7 @@ export function createAbortRegistry() {
       if (!id || pending.size >= MAX_TRACKED || pending.has(id)) return { signal: request.signal, done: () => undefined };
       const c = new AbortController();
       pending.set(id, c);
-      return { signal: anySignal(request.signal, c.signal), done: () => pending.delete(id) };
+      return { signal: AbortSignal.any([request.signal, c.signal]), done: () => pending.delete(id) };
     },
     /** The shim reported an abort. Unknown ids (finished requests) are ignored. */
     abort(id: string): void {

@@ -99,12 +99,8 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   const location = header(headers, 'location');
   if (REDIRECT_STATUSES.has(status) && location !== undefined) {
     void body?.cancel().catch(() => undefined);
-    let target: string;
-    try {
-      target = new URL(location, url).href;
-    } catch {
-      return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
-    }
+    const target = URL.parse(location, url)?.href;
+    if (target === undefined) return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
     return Response.redirect(target, status);
   }
 
@@ -195,9 +191,7 @@ function pageHeaders(list: Array<[string, string]>): Headers {
 
 /** The relay fetch's Response as an Incoming (its headers as a list). */
 export function incomingFromRelay(res: Response): Incoming {
-  const headers: WireHeaders = [];
-  res.headers.forEach((value, name) => headers.push([name, value]));
-  return { status: res.status, headers, body: res.body, transport: 'relay' };
+  return { status: res.status, headers: [...res.headers], body: res.body, transport: 'relay' };
 }
 
 /** True when a relay Response can go to the page untouched (nothing to bridge, nothing to inject). */

@@ -180,13 +180,8 @@ export async function raceBodies(
   const startRelayLeg = () => {
     relayStarted = true;
     if (soloTimer !== undefined) clearTimeout(soloTimer);
-    let relay: Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>;
-    try {
-      relay = startRelay();
-    } catch (err) {
-      relay = Promise.reject(err);
-    }
-    void relay.then(
+    // Called now; a throw becomes a rejection.
+    void new Promise<{ head: Head; body: ReadableStream<Uint8Array> } | null>((resolve) => resolve(startRelay())).then(
       (r) => {
         if (over) return void r?.body.cancel().catch(() => undefined);
         if (!r || !sameBody(p2pHead, r.head)) {

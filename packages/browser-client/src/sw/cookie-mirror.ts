@@ -62,18 +62,6 @@ export function createCookieMirror(
     return written;
   }
 
-  /** Marks the sets among `changes` that landed (or cannot be checked); returns those seen missing. */
-  async function markLanded(jar: CookieJar, changes: CookieChange[]): Promise<Cookie[]> {
-    const sets = changes.filter((ch) => ch.kind === 'set').map((ch) => ch.cookie);
-    const seen = await landed(sets);
-    const missing: Cookie[] = [];
-    for (const c of sets) {
-      if (seen.get(c) === false) missing.push(c);
-      else jar.markMirrored(c.name, c.path, c.value);
-    }
-    return missing;
-  }
-
   return async (jar, changes) => {
     // HttpOnly cookies never reach the browser's jar (JS must not see them).
     const visible = changes.filter((ch) => !ch.cookie.httpOnly);
@@ -99,8 +87,12 @@ export function createCookieMirror(
       lost("no shell window wrote the app's cookies into the browser's jar; the app's scripts see a stale document.cookie", 'no shell answered');
       return;
     }
-    const missing = await markLanded(jar, visible);
-    for (const c of missing)
-      lost(`cookie ${c.name} (path ${c.path}) was not kept by the browser's jar; the app's scripts do not see it`, 'document.cookie refused it');
+    // The sets that landed (or cannot be checked) are marked; those seen missing are said.
+    const sets = visible.filter((ch) => ch.kind === 'set').map((ch) => ch.cookie);
+    const seen = await landed(sets);
+    for (const c of sets) {
+      if (seen.get(c) !== false) jar.markMirrored(c.name, c.path, c.value);
+      else lost(`cookie ${c.name} (path ${c.path}) was not kept by the browser's jar; the app's scripts do not see it`, 'document.cookie refused it');
+    }
   };
 }

@@ -122,9 +122,7 @@ export function createSwCookies(kv: KvStore, host: string, cookieStore: CookieSt
 
   return {
     /** The Cookie header for a request (after reading back script-set cookies). */
-    headerFor(url: URL, context: RequestContext): Promise<string> {
-      return headerAfterReadBack(url, context);
-    },
+    headerFor: headerAfterReadBack,
     /** What a relayed request adds to the browser's own Cookie header (SW_COOKIE_MERGE_HEADER): no read-back of the browser's jar, which the browser reads itself for that request. */
     async relayHeaderFor(url: URL, context: RequestContext): Promise<string> {
       const jar = await jarReady;

@@ -25,10 +25,8 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
     adopt(url: URL, port: MessagePort): void {
       const result = earlyDocument(url, port, origin, cookies);
       const previous = pending.get(url.href);
-      if (previous) {
-        pending.delete(url.href);
-        discard(previous);
-      }
+      pending.delete(url.href);
+      if (previous) discard(previous);
       if (pending.size >= MAX_PENDING) return discard({ result, timer: undefined });
       const entry: Entry = {
         result,
@@ -67,9 +65,7 @@ function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pic
       if (url.origin !== origin || url.pathname.startsWith(WINGMAN_PREFIX)) throw new Error('not an app URL');
       if ((await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: true })) !== '')
         throw new Error("the SW's jar has cookies the shell's fetch lacked");
-      const headers = new Headers();
-      for (const [name, value] of a.headers) headers.append(name, value);
-      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers }) };
+      return { kind: 'relay', res: new Response(a.body, { status: a.status, headers: a.headers }) };
     } catch (err) {
       if (a.body instanceof ReadableStream) void a.body.cancel().catch(() => undefined);
       throw err;

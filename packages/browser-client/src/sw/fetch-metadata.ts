@@ -20,11 +20,7 @@ export function fetchMetadata(request: Request): WireHeaders {
 
 /** The forbidden fields the relay's fetch loses: the client hints the request shows, then Sec-Fetch-*. */
 export function carriedMetadata(request: Request): WireHeaders {
-  const out: WireHeaders = [];
-  request.headers.forEach((value, name) => {
-    if (name.startsWith('sec-ch-')) out.push([name, value]);
-  });
-  return [...out, ...fetchMetadata(request)];
+  return [...[...request.headers].filter(([name]) => name.startsWith('sec-ch-')), ...fetchMetadata(request)];
 }
 
 /**

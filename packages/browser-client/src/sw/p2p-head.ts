@@ -21,11 +21,10 @@ export function p2pHead(
   /** The exchange's id, for a request the SW may send again over the relay (exchange-id.ts). */
   exchange?: string,
 ): { method: string; target: string; headers: WireHeaders } {
-  const headers: WireHeaders = [['host', url.host]];
-  request.headers.forEach((value, name) => {
-    if (name === 'host' || name === 'cookie' || name.startsWith('x-wingman-')) return;
-    headers.push([name, value]);
-  });
+  const headers: WireHeaders = [
+    ['host', url.host],
+    ...[...request.headers].filter(([name]) => name !== 'host' && name !== 'cookie' && !name.startsWith('x-wingman-')),
+  ];
   if (cookie) headers.push(['cookie', cookie]);
   if (request.referrer && request.referrer !== 'about:client') headers.push(['referer', request.referrer]);
   const method = request.method.toUpperCase();

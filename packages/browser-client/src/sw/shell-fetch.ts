@@ -156,10 +156,7 @@ export function fetchViaShell(options: ShellFetchOptions): Promise<ShellOutcome>
       cleanup();
     };
     const onAbort = () => fail(new ChannelError('ERR_CANCEL', 'the request was aborted', false), true);
-    if (signal.aborted) {
-      settle({ kind: 'failed', error: new ChannelError('ERR_CANCEL', 'the request was aborted', false), bodySent: false });
-      return;
-    }
+    if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
 
     let accepted = false;

@@ -53,13 +53,11 @@ const MAX_REMEMBERED = 32;
 const muxes = new WeakMap<MessagePort, ExchangeMux>();
 
 function muxOf(port: MessagePort): ExchangeMux {
-  let mux = muxes.get(port);
-  if (!mux) {
-    mux = createExchangeMux({ post: (m, t) => port.postMessage(m, t) });
-    const m = mux;
-    port.onmessage = (ev: MessageEvent) => void m.receive(ev.data);
-    muxes.set(port, mux);
-  }
+  const known = muxes.get(port);
+  if (known) return known;
+  const mux = createExchangeMux({ post: (m, t) => port.postMessage(m, t) });
+  port.onmessage = (ev: MessageEvent) => void mux.receive(ev.data);
+  muxes.set(port, mux);
   return mux;
 }
 
@@ -145,7 +143,7 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     async pick(clientId: string, resultingClientId: string): Promise<ShellPick | undefined> {
       const ownId = frames.get(clientId) ?? frames.get(resultingClientId);
       const own = ownId !== undefined ? shells.get(ownId) : undefined;
-      if (own && ownId !== undefined && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, ownId);
+      if (own && resultingClientId && !frames.has(resultingClientId)) frames.set(resultingClientId, own.shellId);
       if (own?.p2p) return { ...own.target, ownTab: true, turn: own.turn, private: own.private, shellId: own.shellId };
       const ready = [...shells.values()].filter((s) => s.p2p && s !== own).sort((a, b) => b.announcedAt - a.announcedAt);
       for (const entry of ready)
@@ -199,20 +197,15 @@ function shellTarget(source: WindowClient, via: MessagePort | undefined, channel
 }
 
 /** The windows whose shell had an open channel: before this SW started (`remembered`), and since (saved as they change). */
-function channelRemembrance(memory: ChannelMemory | undefined): {
-  remembered: Promise<Set<string>>;
-  rememberChannel(clientId: string, open: boolean): void;
-} {
-  const remembered = memory
-    ? memory.load().then(
-        (ids) => new Set(ids),
-        () => new Set<string>(),
-      )
-    : Promise.resolve(new Set<string>());
+function channelRemembrance(memory: ChannelMemory | undefined) {
+  const remembered = (memory?.load() ?? Promise.resolve([])).then(
+    (ids) => new Set(ids),
+    () => new Set<string>(),
+  );
   const withChannel = new Set<string>();
   return {
     remembered,
-    rememberChannel(clientId, open) {
+    rememberChannel(clientId: string, open: boolean): void {
       if (withChannel.has(clientId) === open) return;
       if (open) withChannel.add(clientId);
       else withChannel.delete(clientId);

@@ -128,21 +128,20 @@ self.addEventListener('message', (event) => {
   if (!source || !('id' in source) || (event.origin && event.origin !== self.location.origin)) return;
   const m = parseWindowToSw(event.data);
   if (!m) return;
-  const client = source;
   const port = event.ports[0];
   switch (m.type) {
     case 'wingman:shell': {
       // First: the routing of what comes next goes by the switches it carries.
       swSwitches.announced(m);
       lossy.announced(m);
-      registry.shellAnnounced(m, client, port);
+      registry.shellAnnounced(m, source, port);
       // A shell that just started (a reload, another tab) learns which classes already go over the relay, and one that
       // outlived this worker (restarted with its figures afresh) that they no longer do: its badge says what is so.
-      client.postMessage({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate);
+      source.postMessage({ type: 'wingman:paths', ...paths.preferred } satisfies PathsUpdate);
       return;
     }
     case 'wingman:frame':
-      registry.frameAnnounced(m, client);
+      registry.frameAnnounced(m, source);
       return;
     case 'wingman:abort':
       aborts.abort(m.id);

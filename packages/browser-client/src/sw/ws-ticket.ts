@@ -20,9 +20,6 @@ export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCoo
   // A WebSocket from the app's own document is same-site.
   const cookie = await cookies.relayHeaderFor(url, { crossSite: false, safeTopLevelNavigation: false });
   if (!cookie) return '';
-  // The abort also bounds reading the body. (AbortSignal.timeout() is missing in older Safari.)
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), WS_TICKET_FETCH_TIMEOUT_MS);
   try {
     const res = await fetch(new URL(WS_TICKET_PATH, origin), {
       method: 'POST',
@@ -31,7 +28,8 @@ export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCoo
       cache: 'no-store',
       // The browser's cookies are not needed there.
       credentials: 'omit',
-      signal: ac.signal,
+      // The abort also bounds reading the body.
+      signal: AbortSignal.timeout(WS_TICKET_FETCH_TIMEOUT_MS),
     });
     if (!res.ok) {
       console.warn(
@@ -44,7 +42,5 @@ export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCoo
   } catch (err) {
     console.warn(`wingman: no WebSocket ticket (${err instanceof Error ? err.message : String(err)}); ${wsUrl} opens with the browser's cookies only`);
     return '';
-  } finally {
-    clearTimeout(timer);
   }
 }
