@@ -50,9 +50,11 @@ interface QueuedFrame {
   flow: boolean;
 }
 
-/** A received event waiting for its listener: its arguments, and the window credit its delivery returns. */
-type InboxEvent = 'data' | 'message' | 'end' | 'wsClose';
-type InboxItem = { [K in InboxEvent]: { kind: K; args: Parameters<StreamEvents[K]>; credit: number } }[InboxEvent];
+type InboxItem =
+  | { kind: 'data'; chunk: Uint8Array }
+  | { kind: 'message'; data: Uint8Array; text: boolean; credit: number }
+  | { kind: 'end' }
+  | { kind: 'wsClose'; code: number; reason: string };
 
 const textEncoder = new TextEncoder();
 
@@ -292,7 +294,7 @@ export class Stream extends Emitter<StreamEvents> {
   get receiveExposure(): number {
     if (this.closed) return 0;
     let undelivered = 0;
-    for (const item of this.inbox) if (item.kind === 'data') undelivered += item.credit;
+    for (const item of this.inbox) if (item.kind === 'data') undelivered += item.chunk.length;
     return undelivered + (this.remoteEnded ? 0 : Math.max(0, this.recvAllowed));
   }
 
@@ -306,7 +308,7 @@ export class Stream extends Emitter<StreamEvents> {
   receiveData(chunk: Uint8Array): void {
     // A view into the transport's message: copied when it waits, so a stalled stream pins only its own bytes
     // (Uint8Array's slice() keeps the type and copies; in Node a Buffer's own slice() is a view).
-    this.push({ kind: 'data', args: [this.paused ? Uint8Array.prototype.slice.call(chunk) : chunk], credit: chunk.length });
+    this.push({ kind: 'data', chunk: this.paused ? Uint8Array.prototype.slice.call(chunk) : chunk });
   }
 
   /** @internal Reassembles fragments; returns an error code when the message is too large. */
@@ -330,20 +332,20 @@ export class Stream extends Emitter<StreamEvents> {
     }
     this.fragments = [];
     this.fragmentBytes = 0;
-    this.push({ kind: 'message', args: [data, text], credit: payload.length });
+    this.push({ kind: 'message', data, text, credit: payload.length });
     return undefined;
   }
 
   /** @internal */
   receiveEnd(): void {
     this.remoteEnded = true;
-    this.push({ kind: 'end', args: [], credit: 0 });
+    this.push({ kind: 'end' });
   }
 
   /** @internal */
   receiveWsClose(code: number, reason: string): void {
     this.remoteEnded = true;
-    this.push({ kind: 'wsClose', args: [code, reason], credit: 0 });
+    this.push({ kind: 'wsClose', code, reason });
   }
 
   /** @internal */
@@ -375,8 +377,22 @@ export class Stream extends Emitter<StreamEvents> {
       // Like a Node stream in paused mode: items wait until someone listens.
       if (this.listenerCount(this.inbox[0]!.kind) === 0) break;
       const item = this.inbox.shift()!;
-      this.credit(item.credit);
-      this.emit(item.kind, ...item.args);
+      switch (item.kind) {
+        case 'data':
+          this.credit(item.chunk.length);
+          this.emit('data', item.chunk);
+          break;
+        case 'message':
+          this.credit(item.credit);
+          this.emit('message', item.data, item.text);
+          break;
+        case 'end':
+          this.emit('end');
+          break;
+        case 'wsClose':
+          this.emit('wsClose', item.code, item.reason);
+          break;
+      }
     }
     if (this.inbox.length === 0 && this.deferredCredit > 0 && !this.closed) {
       const n = this.deferredCredit;
