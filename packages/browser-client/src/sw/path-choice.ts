@@ -10,7 +10,6 @@ export type RequestClass = 'small' | 'bulk';
 import { BULK_MIN_BYTES } from '../shared/constants';
 import type { LossyPath } from './lossy-path';
 
-export { BULK_MIN_BYTES };
 /** Weight of the newest sample in each moving average (0.3: about the last three samples count). */
 const EWMA_WEIGHT = 0.3;
 /** The relay is chosen only when this much better than P2P (×1.25 throughput): measurement noise must not flip paths. */

@@ -13,7 +13,7 @@
  */
 import { ROUTE_HEADER, SW_STATUS_HEADER } from '@wingman/protocol';
 import type { EventStreamIds } from './event-stream-ids';
-import { ABORT_ID_HEADER, BODY_BYTES_HEADER, CHANNEL_COMING_WAIT_MS, WINGMAN_PREFIX } from '../shared/constants';
+import { ABORT_ID_HEADER, BODY_BYTES_HEADER, BULK_MIN_BYTES, CHANNEL_COMING_WAIT_MS, WINGMAN_PREFIX } from '../shared/constants';
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
@@ -26,7 +26,7 @@ import type { LossyPath } from './lossy-path';
 import { p2pHead } from './p2p-head';
 import { exchangeIdFor } from './exchange-id';
 import { watchHead } from './head-watch';
-import { BULK_MIN_BYTES, type PathChooser, type RequestClass } from './path-choice';
+import type { PathChooser, RequestClass } from './path-choice';
 import { raceBodies, raceThis } from './bulk-race';
 import { relayFetch, resumeViaRelay } from './relay-fetch';
 import { resumableBody } from './resumable-body';

@@ -1,5 +1,5 @@
+import { BULK_MIN_BYTES } from '../../src/shared/constants';
 import {
-  BULK_MIN_BYTES,
   P2P_BULK_ENOUGH_BYTES_PER_S,
   PathChooser,
   PROBE_AFTER,

@@ -5,7 +5,7 @@
  * page chosen from the stream's error code, or a cut connection once a response has started.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyLengthGuard, declaredBodyLength, ProtocolError, type Connection, type Stream } from '@wingman/protocol';
+import { BodyLengthGuard, declaredBodyLength, ProtocolError, type BufferBudget, type BufferHold, type Connection, type Stream } from '@wingman/protocol';
 import { sendPage } from '../http/pages';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -13,7 +13,6 @@ import { relayErrorPage } from './error-page';
 import { applySwCookieBridge, bridgeSwResponse, isSwRelayRequest } from '../browser/cookie-bridge';
 import { hostnameOf } from '../http/host-route';
 import { closeAfterResponse, closeExchange, endAndClose, HTTP2_STREAM_WINDOW_BYTES, http2RequestHasBody, responseCompleted } from '../http/http2-compat';
-import type { BufferBudget, BufferHold } from '@wingman/protocol';
 import { requestHeadersForAgent, responseHeadersForViewer } from './headers';
 import { hostOnlyCookies } from './host-only-cookies';
 import { lingerOnRestOfBody } from '../http/lingering-close';

@@ -6,8 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RESERVED_PREFIX, shortViewerId } from '@wingman/protocol';
-import { escapeHtml } from '@wingman/protocol';
+import { escapeHtml, RESERVED_PREFIX, shortViewerId } from '@wingman/protocol';
 import { sendHtml, sendPage } from '../http/pages';
 import { sendJson } from '../http/json-response';
 import { writeRawText } from '../http/raw-response';
