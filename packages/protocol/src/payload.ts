@@ -131,14 +131,14 @@ function isOriginForm(target: string): boolean {
 }
 // Field values: visible latin1 + SP/HTAB; never CR, LF or NUL (request smuggling, RFC 9110 §5.5).
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-/** A method both ends accept: a token of 1-MAX_METHOD_BYTES characters (latin1: one byte each). */
-const isMethod = (method: string) => method.length > 0 && method.length <= MAX_METHOD_BYTES && TOKEN.test(method.toLowerCase());
 
 /** Encodes a request head (REQUEST, WS_OPEN). Throws ProtocolError for heads the wire cannot carry. */
 export function encodeRequestHead(head: RequestHead): Uint8Array {
   const w = new Writer();
   const method = latin1Encode(head.method);
-  if (!isMethod(head.method)) throw protocolError('ERR_INVALID_HEAD', `invalid method "${head.method.slice(0, 40)}"`);
+  if (method.length === 0 || method.length > MAX_METHOD_BYTES || !TOKEN.test(head.method.toLowerCase())) {
+    throw protocolError('ERR_INVALID_HEAD', `invalid method "${head.method.slice(0, 40)}"`);
+  }
   const target = latin1Encode(head.target);
   if (target.length > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${target.length} bytes > ${MAX_TARGET_BYTES}`);
   // The same rule as the decoder: a head this side sends must be one the peer accepts.
@@ -151,7 +151,9 @@ export function encodeRequestHead(head: RequestHead): Uint8Array {
 export function decodeRequestHead(p: Uint8Array): RequestHead {
   const r = new Reader(p);
   const method = latin1Decode(r.bytes(r.u8()));
-  if (!isMethod(method)) throw protocolError('ERR_INVALID_HEAD', 'invalid method');
+  if (method.length === 0 || method.length > MAX_METHOD_BYTES || !TOKEN.test(method.toLowerCase())) {
+    throw protocolError('ERR_INVALID_HEAD', 'invalid method');
+  }
   const targetLen = r.u16();
   if (targetLen > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${targetLen} bytes`);
   const target = latin1Decode(r.bytes(targetLen));
