@@ -101,15 +101,17 @@ export class LossTally {
 
 /** A probe message: its number in the first two bytes (big-endian), zeros after. */
 export function lossProbeMessage(seq: number): ArrayBuffer {
-  const message = new ArrayBuffer(LOSS_PROBE_BYTES);
-  new DataView(message).setUint16(0, seq);
-  return message;
+  const bytes = new Uint8Array(LOSS_PROBE_BYTES);
+  bytes[0] = (seq >> 8) & 0xff;
+  bytes[1] = seq & 0xff;
+  return bytes.buffer;
 }
 
 /** The number in a probe message, or undefined for anything else. */
 export function lossProbeSeq(data: unknown): number | undefined {
   if (!(data instanceof ArrayBuffer) || data.byteLength !== LOSS_PROBE_BYTES) return undefined;
-  return new DataView(data).getUint16(0);
+  const bytes = new Uint8Array(data, 0, 2);
+  return (bytes[0]! << 8) | bytes[1]!;
 }
 
 export interface LossProbeOptions {
