@@ -34,13 +34,14 @@ export function connectionOverWebSocket(
   ws: NodeWebSocketLike,
   options: Omit<ConnectionOptions, 'transport'> & { onText?: (text: string) => void },
 ): Connection {
+  let conn: Connection;
   const maxMessageBytes = options.maxMessageBytes ?? WEBSOCKET_MAX_MESSAGE_BYTES;
   const pool: Uint8Array[] = [];
   // A whole buffer the connection allocated is free again once ws wrote the message.
   const recycle = (m: Uint8Array) => {
     if (m.byteOffset === 0 && m.buffer.byteLength === maxMessageBytes && pool.length < MESSAGE_POOL_SIZE) pool.push(new Uint8Array(m.buffer));
   };
-  const conn: Connection = new Connection({
+  conn = new Connection({
     allocate: (n) => (n === maxMessageBytes && pool.pop()) || allocateFresh(n),
     ...options,
     maxMessageBytes,
