@@ -7,8 +7,6 @@ declare function setTimeout(fn: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 declare function queueMicrotask(fn: () => void): void;
 declare const performance: { now(): number };
-declare function btoa(latin1: string): string;
-declare function atob(base64: string): string;
 declare class TextEncoder {
   encode(s: string): Uint8Array;
 }
