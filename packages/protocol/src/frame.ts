@@ -18,7 +18,7 @@ export const FrameType = {
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-/** Frame flags. Each type accepts only the flags listed in ALLOWED_FLAGS (a type not listed, none); any other bit is ERR_UNKNOWN_FLAG. */
+/** Frame flags. Each type accepts only the flags listed in ALLOWED_FLAGS; any other bit is ERR_UNKNOWN_FLAG. */
 export const Flag = {
   /** Last frame of this direction of the stream (REQUEST, RESPONSE, DATA). */
   END_STREAM: 0x1,
@@ -28,11 +28,19 @@ export const Flag = {
   MORE: 0x4,
 } as const;
 
-const ALLOWED_FLAGS: Partial<Record<FrameType, number>> = {
+const ALLOWED_FLAGS: Record<FrameType, number> = {
+  [FrameType.HELLO]: 0,
   [FrameType.REQUEST]: Flag.END_STREAM,
   [FrameType.RESPONSE]: Flag.END_STREAM,
   [FrameType.DATA]: Flag.END_STREAM,
+  [FrameType.WINDOW_UPDATE]: 0,
+  [FrameType.RESET]: 0,
+  [FrameType.WS_OPEN]: 0,
   [FrameType.WS_MESSAGE]: Flag.TEXT | Flag.MORE,
+  [FrameType.WS_CLOSE]: 0,
+  [FrameType.PING]: 0,
+  [FrameType.PONG]: 0,
+  [FrameType.GOAWAY]: 0,
 };
 
 /** Types that travel on stream 0 only; all others need a non-zero stream id. */
@@ -89,7 +97,7 @@ export function decodeFrames(message: Uint8Array): Frame[] {
       throw protocolError('ERR_TRUNCATED_FRAME', `frame declares ${length} payload bytes, ${remaining - FRAME_HEADER_BYTES} present`);
     }
     const t = type as FrameType;
-    if ((flags & ~(ALLOWED_FLAGS[t] ?? 0)) !== 0) {
+    if ((flags & ~ALLOWED_FLAGS[t]) !== 0) {
       throw protocolError('ERR_UNKNOWN_FLAG', `flags 0x${flags.toString(16)} on frame type 0x${type.toString(16)}`);
     }
     const onConnection = CONNECTION_TYPES.has(type);
