@@ -236,7 +236,11 @@ describe("the shell's badge after faults", () => {
       expect(relayTexts.slice(0, 2)).toEqual(['Relay · channel unresponsive', 'Relay · channel unresponsive · reconnecting']);
 
       // The spare after that one was never frozen: P2P is back with the processes still stopped.
-      const back = await waitForTransport(page, 'p2p');
+      const back = await waitForTransport(page, 'p2p').catch((err: unknown) => {
+        // A shell left at "agent offline" means the session lost its agent: say what the agent and the server printed.
+        const agent = own.agent.isRunning() ? 'running' : 'exited';
+        throw new Error(`${String(err)}\nthe agent (${agent}), its last output:\n${own.agent.tail()}\nthe tunnel server's:\n${own.server.tail()}`);
+      });
       expect(frozen).not.toContain(await p2pHostOf(own.agent, back.viewerId));
       expect(await badgeText(page)).toMatch(/^P2P · unverified( · [\d.]+ ms)?$/);
       expect((await fetchInApp(frame, '/api/hello?new-host')).transport).toBe('p2p');
