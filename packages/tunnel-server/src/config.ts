@@ -68,7 +68,7 @@ const p2pSchema = z
     lossProbe: z.boolean().default(true),
     /** The Service Worker races a large GET on both paths (P2P_BULK_RACE). */
     bulkRace: z.boolean().default(true),
-    /** The Service Worker's path chooser sends requests to the relay where it measured faster (P2P_PATH_CHOICE). */
+    /** The Service Worker's path chooser sends bulk and uploads to the relay where it measured faster (P2P_PATH_CHOICE). */
     pathChoice: z.boolean().default(true),
   })
   .strict()
