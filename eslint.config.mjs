@@ -138,6 +138,17 @@ export default defineConfig(
     files: ['packages/browser-client/src/sw/**/*.ts'],
     languageOptions: { parserOptions: { project: './packages/browser-client/tsconfig.sw.json' } },
   },
+  {
+    // Newer than the browsers that get the shell: src/shared/baseline.ts has both.
+    files: ['packages/browser-client/src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'URL', property: 'parse', message: 'Safari 18+: use parseUrl (shared/baseline.ts).' },
+        { object: 'AbortSignal', property: 'any', message: 'Safari 17.4+: use anySignal (shared/baseline.ts).' },
+      ],
+    },
+  },
 
   prettier,
 );

@@ -18,6 +18,7 @@ import {
 import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
 import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 import { quietly } from '../shared/quietly';
+import { parseUrl } from '../shared/baseline';
 
 interface WsBridgeOptions {
   connection(): Connection | undefined;
@@ -38,7 +39,7 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
   function open(request: WsOpenRequest, port: MessagePort): void {
     // It throws when the frame is gone.
     const post = (m: ShellToShimPort, transfer: Transferable[] = []) => void quietly(() => port.postMessage(m, transfer));
-    const url = URL.parse(request.url);
+    const url = parseUrl(request.url);
     if (!url) return post({ t: 'fallback', reason: 'invalid URL' });
     if (url.host !== location.host || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.pathname.startsWith(WINGMAN_PREFIX)) {
       return post({ t: 'fallback', reason: 'not an app WebSocket of this origin' });

@@ -3,6 +3,7 @@
  * `http://localhost:5001/api`), moved to the page's own origin for fetch, XHR, EventSource and WebSocket.
  * docs/browser-client.md §Ports in the page.
  */
+import { parseUrl } from '../shared/baseline';
 const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** The app's port, and each route's prefix and port (`/api=5001 /ws=5002`, the agent's APP_ROUTES_HEADER). */
@@ -38,7 +39,7 @@ export function moveToSession(url: URL, table: PortTable): boolean {
 
 /** `input` moved (moveToSession), or as given. */
 function moved(input: string | URL, table: PortTable): string | URL {
-  const url = URL.parse(String(input), document.baseURI);
+  const url = parseUrl(String(input), document.baseURI);
   return url && moveToSession(url, table) ? url.href : input;
 }
 

@@ -5,6 +5,7 @@
  */
 import { BLOB_BODY_MIN_BYTES, BODY_BYTES_HEADER, BULK_MIN_BYTES, WINGMAN_PREFIX } from '../shared/constants';
 import { SharedArrayBufferCtor } from '../shared/port-body';
+import { parseUrl } from '../shared/baseline';
 
 /** The body as a Blob when it is a large BufferSource (not over shared memory, which the browser refuses itself); else undefined. */
 function asBlob(body: unknown): Blob | undefined {
@@ -23,7 +24,7 @@ function sizeOf(body: unknown): number {
 
 /** Only what the Service Worker carries: other requests never meet the shell. */
 export function carriedBySw(url: string | URL): boolean {
-  const u = URL.parse(url, location.href);
+  const u = parseUrl(url, location.href);
   return u !== null && u.origin === location.origin && !u.pathname.startsWith(WINGMAN_PREFIX);
 }
 

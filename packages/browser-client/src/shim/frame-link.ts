@@ -10,6 +10,7 @@
  */
 import { OWN_SW_WINDOW_KEY } from '../shared/constants';
 import type { FrameAnnounce, LocationUpdate, OwnServiceWorker } from '../shared/messages';
+import { parseUrl } from '../shared/baseline';
 
 export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): void {
   const sw = navigator.serviceWorker;
@@ -65,7 +66,7 @@ export function linkFrame(shell: Window, shellId: string, isAppRoot: boolean): v
     (ev) => {
       const a = (ev.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null;
       if (!a || ev.defaultPrevented || (a.target && a.target !== '_self')) return;
-      const url = URL.parse(a.href);
+      const url = parseUrl(a.href);
       if (url && url.origin !== location.origin) a.target = '_top';
     },
     true,

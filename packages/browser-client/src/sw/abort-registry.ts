@@ -3,6 +3,7 @@
  * FetchEvent.request.signal when the page aborts its fetch (w3c/ServiceWorker#1544). One AbortController per
  * request that carries an id, combined with request.signal; entries live only while their request is handled.
  */
+import { anySignal } from '../shared/baseline';
 export type AbortRegistry = ReturnType<typeof createAbortRegistry>;
 
 /** Ids tracked at once; a page cannot make the SW hold more (each is one pending request anyway). */
@@ -16,7 +17,7 @@ export function createAbortRegistry() {
       if (!id || pending.size >= MAX_TRACKED || pending.has(id)) return { signal: request.signal, done: () => undefined };
       const c = new AbortController();
       pending.set(id, c);
-      return { signal: AbortSignal.any([request.signal, c.signal]), done: () => pending.delete(id) };
+      return { signal: anySignal([request.signal, c.signal]), done: () => pending.delete(id) };
     },
     /** The shim reported an abort. Unknown ids (finished requests) are ignored. */
     abort(id: string): void {

@@ -16,6 +16,7 @@ import { framePolicy, needsFramePolicy } from './frame-policy';
 import { injectShim } from './inject-stream';
 import { streamOf } from './request-body';
 import { quietly } from '../shared/quietly';
+import { parseUrl } from '../shared/baseline';
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Statuses whose Response has no body (Fetch "null body status"). */
@@ -99,7 +100,7 @@ export async function buildResponse(incoming: Incoming, ctx: BuildContext): Prom
   const location = header(headers, 'location');
   if (REDIRECT_STATUSES.has(status) && location !== undefined) {
     void body?.cancel().catch(() => undefined);
-    const target = URL.parse(location, url)?.href;
+    const target = parseUrl(location, url)?.href;
     if (target === undefined) return errorResponse(502, 'ERR_INVALID_HEADER', `The app redirected to an invalid location (${location.slice(0, 200)}).`);
     return Response.redirect(target, status);
   }

@@ -38,6 +38,7 @@ import { fetchViaShell, type ShellOutcome } from './shell-fetch';
 import { swSwitches } from './switches';
 import type { ShellRegistry } from './shell-registry';
 import type { ShellPick } from './shell-target';
+import { parseUrl, anySignal } from '../shared/baseline';
 
 /** RFC 9110 §9.2.2 (TRACE aside): without an exchange id, sent again over the relay when no body byte left. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -196,7 +197,7 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   let outcome: ShellOutcome;
   try {
     const stillThere = async () => (await deps.scope.clients.get(shell.id)) !== undefined;
-    const either = watch ? AbortSignal.any([signal, watch.signal]) : signal;
+    const either = watch ? anySignal([signal, watch.signal]) : signal;
     outcome = await fetchViaShell({ shell, head, body: bodyStream(body, exchange !== undefined), signal: either, stillThere });
   } finally {
     watch?.stop();
@@ -374,7 +375,7 @@ function keepForFollowUp(c: Carry, status: number, location: string | null | und
   const { deps, request, url, clientId } = c;
   // A navigation's follow-up is left to the browser: a Request rebuilt with its body could not stay a navigation.
   if (location == null || request.mode === 'navigate') return;
-  const target = URL.parse(location, url)?.href;
+  const target = parseUrl(location, url)?.href;
   if (target !== undefined) deps.followUps.keep(clientId, request, status, target, bytes);
 }
 
@@ -398,7 +399,7 @@ function measured(body: ReadableStream<Uint8Array> | null, done: (bytes: number,
 }
 
 function sameSiteContext(request: Request, url: URL): RequestContext {
-  const referrer = request.referrer && request.referrer !== 'about:client' ? URL.parse(request.referrer) : null;
+  const referrer = request.referrer && request.referrer !== 'about:client' ? parseUrl(request.referrer) : null;
   return { crossSite: referrer !== null && referrer.origin !== url.origin, safeTopLevelNavigation: request.mode === 'navigate' && request.method === 'GET' };
 }
 

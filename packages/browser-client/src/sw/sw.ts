@@ -23,6 +23,7 @@ import { createShellRegistry, type ChannelMemory } from './shell-registry';
 import { mintWsTicket } from './ws-ticket';
 import { swSwitches } from './switches';
 import { settleWithin } from '../shared/settle-within';
+import { parseUrl } from '../shared/baseline';
 
 declare const self: ServiceWorkerGlobalScope;
 /** The shim's code, embedded by build.mjs: served from here, a frame load never waits on the network for it. */
@@ -160,7 +161,7 @@ self.addEventListener('message', (event) => {
       return;
     case 'wingman:cookie': {
       if (!port) return;
-      const url = URL.parse(m.url, self.location.origin);
+      const url = parseUrl(m.url, self.location.origin);
       if (url?.origin !== self.location.origin) return port.postMessage({ header: '' });
       event.waitUntil(
         cookies.headerFor(url, { crossSite: false, safeTopLevelNavigation: false }).then(

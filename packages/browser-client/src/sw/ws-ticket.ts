@@ -8,10 +8,11 @@ import { WS_TICKET_PATH } from '@wingman/protocol';
 import { WS_TICKET_FETCH_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply } from '../shared/messages';
 import type { SwCookies } from './cookies';
+import { parseUrl } from '../shared/baseline';
 
 /** The ticket for a WebSocket to `wsUrl` (ws:/wss: on the SW's own `origin`), or ''. */
 export async function mintWsTicket(wsUrl: string, origin: string, cookies: SwCookies): Promise<string> {
-  const url = URL.parse(wsUrl, origin);
+  const url = parseUrl(wsUrl, origin);
   if (!url) return '';
   // Cookies are chosen for the http(s) form of the URL (RFC 6455 §4.1: the handshake sends the cookies of that URI).
   if (url.protocol === 'ws:') url.protocol = 'http:';
