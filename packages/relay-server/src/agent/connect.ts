@@ -81,12 +81,16 @@ export function connectOnce(options: AttemptOptions): () => void {
     ws.off('close', onClose);
     // The 'error' listener stays: errors after settling must never crash the process.
   };
-  function fail(failure: AttemptFailure): void {
-    if (settled) return;
+  // Whether the attempt was still on.
+  const abort = (): boolean => {
+    if (settled) return false;
     settled = true;
     detach();
     ws.terminate();
-    options.onFailure(failure);
+    return true;
+  };
+  function fail(failure: AttemptFailure): void {
+    if (abort()) options.onFailure(failure);
   }
   function onOpen(): void {
     ws.send(JSON.stringify(options.register));
@@ -139,10 +143,5 @@ export function connectOnce(options: AttemptOptions): () => void {
     void connectionProblem(err, options.url, options.proxy).then(fail);
   });
 
-  return () => {
-    if (settled) return;
-    settled = true;
-    detach();
-    ws.terminate();
-  };
+  return () => void abort();
 }

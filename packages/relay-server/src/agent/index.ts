@@ -294,9 +294,14 @@ export function createAgent(options: AgentOptions): Agent {
     },
     async close() {
       const socket = ws;
-      const c = conn;
       stop();
-      if (socket) await closeGoingAway(socket, c);
+      if (!socket) return;
+      // Settles at the close, an error or CLOSE_TIMEOUT_MS, whichever comes first.
+      const closed = socket.readyState === socket.CLOSED ? undefined : once(socket, 'close', { signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
+      conn?.close('ERR_GOING_AWAY', 'agent shutting down');
+      if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
+      await closed?.catch(() => undefined);
+      socket.terminate();
     },
     sendControl(message: AgentToServer) {
       if (!ws || ws.readyState !== ws.OPEN) return false;
@@ -366,13 +371,4 @@ function readyEvent(options: AgentOptions, message: RegisteredMessage, linkKey: 
     ...(options.name !== undefined ? { named: true as const } : {}),
     ...(options.private ? { private: true as const } : {}),
   };
-}
-
-async function closeGoingAway(socket: WebSocket, c: Connection | undefined): Promise<void> {
-  // Settles at the close, an error or CLOSE_TIMEOUT_MS, whichever comes first.
-  const closed = socket.readyState === socket.CLOSED ? undefined : once(socket, 'close', { signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
-  c?.close('ERR_GOING_AWAY', 'agent shutting down');
-  if (socket.readyState === socket.OPEN) socket.close(1001, 'agent shutting down');
-  await closed?.catch(() => undefined);
-  socket.terminate();
 }

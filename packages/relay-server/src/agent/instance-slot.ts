@@ -12,16 +12,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { createFileExclusive, ensurePrivateDir } from './state-files';
 
-/** What /proc/<pid>/stat (Linux) says of a process. */
-interface ProcStat {
-  /** Field 3: R, S, D, … ; Z a zombie (exited, not reaped by its parent), X dead. */
-  state: string;
-  /** Field 22: start time in clock ticks since boot; with the pid, names one process. */
-  start: string;
-}
-
-/** The process's stat fields; undefined off Linux or when the process is gone. */
-export function procStat(pid: number): ProcStat | undefined {
+/**
+ * What /proc/<pid>/stat (Linux) says of a process: its state (field 3: R, S, D, … ; ENDED_STATES) and start time (field
+ * 22, clock ticks since boot; with the pid, names one process). Undefined off Linux or when the process is gone.
+ */
+export function procStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.

@@ -22,17 +22,8 @@ const SEE = 'check --proxy, or HTTPS_PROXY / http_proxy / ALL_PROXY and NO_PROXY
 /** The HTTP proxy's refusal of the CONNECT of `req` to the tunnel server at `url`; undefined when it did not refuse it (or there is none). */
 export function proxyRefusal(proxy: { route: ProxyRoute; shown: string } | undefined, req: ClientRequest, url: string): ProxyProblem | undefined {
   const status = proxy?.route.connectStatus(req);
-  return status === undefined || status === 200 ? undefined : proxyRefusedConnect(proxy!.shown, status, url);
-}
-
-/** Why a connection to the tunnel server at `url` failed, through `proxy` when there is one (its port asked whether it speaks TLS instead). Never rejects. */
-export async function connectionProblem(err: NodeJS.ErrnoException, url: string, proxy?: { shown: string }, lookup?: LookupFunction): Promise<ProxyProblem> {
-  if (proxy) return describeProxyError(err, proxy.shown, url);
-  return { fatal: false, ...describeServerError(err, url, await speaksTlsInstead(err, url, lookup)) };
-}
-
-/** An HTTP proxy that answered the CONNECT to the tunnel server at `url` with `status`, not 200. */
-function proxyRefusedConnect(shown: string, status: number, url: string): ProxyProblem {
+  if (status === undefined || status === 200) return undefined;
+  const shown = proxy!.shown;
   // tinyproxy answers wrong credentials with 401, missing ones with 407.
   if (status === 407 || status === 401)
     return {
@@ -48,6 +39,12 @@ function proxyRefusedConnect(shown: string, status: number, url: string): ProxyP
     code: 'ERR_PROXY_REFUSED',
     message: `the proxy at ${shown} refused to connect to the tunnel server at ${target} (HTTP ${status}): its rules must allow CONNECT to that host and port (${SEE})`,
   };
+}
+
+/** Why a connection to the tunnel server at `url` failed, through `proxy` when there is one (its port asked whether it speaks TLS instead). Never rejects. */
+export async function connectionProblem(err: NodeJS.ErrnoException, url: string, proxy?: { shown: string }, lookup?: LookupFunction): Promise<ProxyProblem> {
+  if (proxy) return describeProxyError(err, proxy.shown, url);
+  return { fatal: false, ...describeServerError(err, url, await speaksTlsInstead(err, url, lookup)) };
 }
 
 /** A network error of an attempt through the proxy `shown` to the tunnel server at `url`. */

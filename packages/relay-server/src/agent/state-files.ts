@@ -40,17 +40,6 @@ function writeTemp(file: string, content: string): string {
   return tmp;
 }
 
-/** Replaces `file` with `content` atomically: a reader sees the old or the new file, never half; a failed write leaves the old one. */
-function writeFileAtomic(file: string, content: string): void {
-  const tmp = writeTemp(file, content);
-  try {
-    renameSync(tmp, file);
-  } catch (err) {
-    unlinkSync(tmp);
-    throw err;
-  }
-}
-
 /** Creates `file` holding all of `content` if it does not exist (false when it does); it never exists half-written. */
 export function createFileExclusive(file: string, content: string): boolean {
   const tmp = writeTemp(file, content);
@@ -76,7 +65,13 @@ export function keyedEntry<S extends z.ZodRawShape>(shape: S) {
  */
 export function writeKeyedEntries(file: string, entries: unknown[], max: number): void {
   ensurePrivateDir(dirname(file));
-  writeFileAtomic(file, JSON.stringify(entries.slice(0, max), null, 1));
+  const tmp = writeTemp(file, JSON.stringify(entries.slice(0, max), null, 1));
+  try {
+    renameSync(tmp, file);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
 }
 
 /** A state file's entries that `schema` accepts; `[]` when the file is missing, unreadable or not an array. */

@@ -7,7 +7,6 @@ import {
   MIN_SESSION_EXPIRY_MS,
   sessionNameProblem,
 } from '@wingman/protocol';
-import { readFileSync } from 'node:fs';
 import { bufferBudgetFromEnv, DEFAULT_CAPTURE_BODY_LIMIT_BYTES, MAX_CAPTURE_BODY_LIMIT_BYTES, type HostHeaderMode } from '../forward';
 import { DEFAULT_INSPECT_HISTORY, DEFAULT_INSPECT_PORT, MAX_INSPECT_HISTORY } from '../inspector';
 import type { HeaderRules } from '../forward/header-rules';
@@ -17,7 +16,7 @@ import { DEFAULT_SERVER, envOf, type HttpCommandFlags } from './http-options';
 import { resolveProxy } from './proxy-config';
 import { resolveRoutes } from './route-option';
 import { resolveTarget } from './target-option';
-import { UsageError } from './usage-error';
+import { readUserFile, UsageError } from './usage-error';
 
 /** The token embedded in `wingman-server` for local use (its DEFAULT_AGENT_TOKEN); public by design. */
 const DEFAULT_TOKEN = 'wingman-local-dev-token';
@@ -63,13 +62,8 @@ function parsePassword(text: string, source: string): string {
 
 /** `--password-file`, kept out of `ps` and shell history: the whole file minus one trailing newline (`echo secret > file`). */
 function readPasswordFile(path: string): string {
-  let text: string;
-  try {
-    // Bounded: a password is short; a huge file is a mistake (or /dev/zero).
-    text = readFileSync(path, 'utf8').slice(0, MAX_VIEWER_PASSWORD_CHARS + 2);
-  } catch (err) {
-    throw new UsageError(`cannot read --password-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  // Bounded: a password is short; a huge file is a mistake (or /dev/zero).
+  const text = readUserFile(path, '--password-file ').slice(0, MAX_VIEWER_PASSWORD_CHARS + 2);
   return parsePassword(text.replace(/\r?\n$/, ''), '--password-file');
 }
 

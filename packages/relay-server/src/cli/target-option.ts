@@ -4,10 +4,9 @@
  * (forward/target.ts).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Target } from '../forward';
 import { isLoopbackHost } from '../loopback-host';
-import { UsageError } from './usage-error';
+import { readUserFile, UsageError } from './usage-error';
 
 /** Largest --target-ca file read, bytes: a CA bundle of a few dozen certificates. */
 const MAX_TARGET_CA_BYTES = 1_048_576;
@@ -34,12 +33,7 @@ export function parseTarget(text: string): Target {
 
 /** The PEM certificates of a --target-ca file, each checked to parse as X.509. */
 function readTargetCa(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --target-ca ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const text = readUserFile(path, '--target-ca ');
   if (text.length > MAX_TARGET_CA_BYTES) throw new UsageError(`invalid --target-ca ${path}: larger than ${MAX_TARGET_CA_BYTES} bytes`);
   const pems = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0) throw new UsageError(`invalid --target-ca ${path}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it`);

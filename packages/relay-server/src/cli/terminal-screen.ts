@@ -22,16 +22,6 @@ export interface ScreenViewer {
 /** How the banner (here and reporter.ts) says who may open a session: a `--private` one, one with a viewer password. */
 export const PRIVATE_WORDS = 'private: the server relays nothing; viewers need the full link (P2P, verified with its key)';
 export const PASSWORD_WORDS = 'viewers need the password';
-export interface ScreenRequest {
-  at: number;
-  method: string;
-  path: string;
-  /** 0 when the stream failed before a head (see `error`). */
-  status: number;
-  error?: string;
-  ms: number;
-  transport: string;
-}
 
 export interface ScreenProblem {
   at: number;
@@ -58,7 +48,8 @@ export interface ScreenState {
   selectedWaiting?: string | undefined;
   /** Default: the Ctrl+C hint. */
   keys?: string;
-  requests: ScreenRequest[];
+  /** `status` 0: the stream failed before a head (see `error`). */
+  requests: Array<{ at: number; method: string; path: string; status: number; error?: string; ms: number; transport: string }>;
   problems: ScreenProblem[];
   /** The last screen stays, without the Ctrl+C hint. */
   closed?: boolean;

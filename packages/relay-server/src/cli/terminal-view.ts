@@ -49,17 +49,6 @@ const HOME = '\x1b[H';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 
-/** Relay viewers' addresses, each viewer's email, the waiting viewers. */
-function fromRoster(state: ScreenState, roster: ViewerRoster, selectedId: string | undefined): void {
-  for (const v of state.viewers) {
-    const known = roster.get(v.id);
-    if (v.transport === 'relay') v.label = known?.address ?? v.label;
-    if (known?.email !== undefined) v.email = known.email;
-  }
-  state.waiting = roster.waiting();
-  state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
-}
-
 export function createTerminalView(options: { stdout: TerminalOutput; target: string; qr?: QrChoice; now?: () => number }): TerminalView {
   const { stdout } = options;
   const now = options.now ?? Date.now;
@@ -80,8 +69,17 @@ export function createTerminalView(options: { stdout: TerminalOutput; target: st
     pending = undefined;
     lastDraw = now();
     pruneRelayViewers();
-    for (const v of state.viewers) if (ownSw.has(v.id)) v.note = OWN_SW_NOTE;
-    if (roster) fromRoster(state, roster, selectedId);
+    for (const v of state.viewers) {
+      if (ownSw.has(v.id)) v.note = OWN_SW_NOTE;
+      // From the roster: relay viewers' addresses, each viewer's email, the waiting viewers.
+      const known = roster?.get(v.id);
+      if (v.transport === 'relay' && known) v.label = known.address;
+      if (known?.email !== undefined) v.email = known.email;
+    }
+    if (roster) {
+      state.waiting = roster.waiting();
+      state.selectedWaiting = selectedWaiting(roster, selectedId)?.id;
+    }
     const lines = renderScreen(state, { columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 }, lastDraw);
     stdout.write(HOME + lines.map((l) => l + CLEAR_LINE_END).join('\n') + '\n' + CLEAR_BELOW);
   };

@@ -18,22 +18,14 @@ export interface ExchangeAddresses {
 
 /** Host (name and port, lower case) of an absolute http(s) URL, or undefined. */
 function hostOf(value: string): URL | undefined {
-  if (!/^https?:\/\//i.test(value)) return undefined;
-  try {
-    const url = new URL(value);
-    return url.username || url.password ? undefined : url;
-  } catch {
-    return undefined;
-  }
+  if (!/^https?:\/\//i.test(value) || !URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  return url.username || url.password ? undefined : url;
 }
 
 /** `host` as a URL of `protocol` spells it (`x:443` is `x` for https); undefined when it is no host. */
 function hostAs(protocol: string, host: string): string | undefined {
-  try {
-    return new URL(`${protocol}//${host}`).host;
-  } catch {
-    return undefined;
-  }
+  return URL.canParse(`${protocol}//${host}`) ? new URL(`${protocol}//${host}`).host : undefined;
 }
 
 /** `value` (an Origin or a Referer) with its origin replaced by `appOrigin` when its host is `viewerHost`; undefined otherwise. */

@@ -55,8 +55,7 @@ export function sessionOrigin(requestHeaders: HeaderList): string | undefined {
 function rewriteUrl(value: string, app: AppAddress, origin: string | undefined): string | undefined {
   const text = value.trim();
   const m = /^(?:https?:)?\/\//i.exec(text);
-  if (!m) return undefined;
-  if (!URL.canParse(text, 'http://relative.invalid/')) return undefined;
+  if (!m || !URL.canParse(text, 'http://relative.invalid/')) return undefined;
   const url = new URL(text, 'http://relative.invalid/');
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || !app.matches(url)) return undefined;
   const afterSlashes = m[0].length;

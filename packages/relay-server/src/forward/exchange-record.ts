@@ -6,7 +6,7 @@
  * other gets 502 ALREADY_RECEIVED_ERROR once its body is in. Bounded per
  * viewer, in viewers and in time (the SW resends within seconds).
  */
-import { EXCHANGE_HEADER, EXCHANGE_ID_PATTERN, type HeaderList, type Stream } from '@wingman/protocol';
+import { EXCHANGE_HEADER, EXCHANGE_ID_PATTERN, type Stream } from '@wingman/protocol';
 import type { TransportName } from './headers';
 
 /** Ids kept per viewer (and relayed): far more than a page has requests with a body in flight at once. */
@@ -83,11 +83,6 @@ export function createExchangeRecord(now: () => number = Date.now): ExchangeReco
   };
 }
 
-export function exchangeIdOf(headers: HeaderList): string | undefined {
-  const value = headers.find(([n]) => n === EXCHANGE_HEADER)?.[1];
-  return value !== undefined && EXCHANGE_ID_PATTERN.test(value) ? value : undefined;
-}
-
 export type ClaimOutcome = 'forward' | 'refuse' | 'unanswered';
 
 /** At once when `claims` answers at once, else a promise (the stream paused meanwhile); no id, no claim. A won claim ends with the stream. */
@@ -97,8 +92,8 @@ export function claimExchange(
   viewerId: string | undefined,
   claims: ExchangeClaims | undefined,
 ): ClaimOutcome | Promise<ClaimOutcome> {
-  const id = claims ? exchangeIdOf(stream.head.headers) : undefined;
-  if (!claims || id === undefined) return 'forward';
+  const id = claims && stream.head.headers.find(([n]) => n === EXCHANGE_HEADER)?.[1];
+  if (!claims || id === undefined || !EXCHANGE_ID_PATTERN.test(id)) return 'forward';
   const viewer = transport === 'p2p' ? (viewerId ?? '') : undefined;
   const settle = (won: boolean | undefined): ClaimOutcome => {
     if (won === undefined) return 'unanswered';

@@ -225,7 +225,9 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (status < 200) return;
     if (state !== 'waiting' || stream.closed) return void c.abort(new Error('the viewer side ended the request'));
     clearTimeout(headTimer);
-    const headers = withTransport(responseFields(ctx, (c.rawHeaders ?? []) as Array<Buffer | string>, addresses), transport, route);
+    // Hop-by-hop out, the app's addresses and port made the session's (headers.ts, app-port.ts), header rules applied.
+    const fields = applyHeaderEdits(fromAppResponse((c.rawHeaders ?? []) as Array<Buffer | string>, ctx.appAddress, addresses), ctx.headerRules?.response);
+    const headers = withTransport(withAppPort(fields, ctx.target.port, ctx.appRoutes), transport, route);
     // RFC 9110 §6.4.1.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     const unsent = sendHead(stream, status, withAgentTime(headers, head.headers, transport, started), noBody);
@@ -264,11 +266,6 @@ function afterBody(stream: Stream, body: RequestBody, guard: ExchangeGuard, then
   if (body.complete) return void answer();
   stream.once('end', answer);
   return setTimeout(answer, REQUEST_DRAIN_TIMEOUT_MS);
-}
-
-/** Hop-by-hop out, the app's addresses and port made the session's (headers.ts, app-port.ts), header rules applied. */
-function responseFields(ctx: ForwardContext, raw: ReadonlyArray<Buffer | string>, addresses: ExchangeAddresses): HeaderList {
-  return withAppPort(applyHeaderEdits(fromAppResponse(raw, ctx.appAddress, addresses), ctx.headerRules?.response), ctx.target.port, ctx.appRoutes);
 }
 
 /** A failure of the local request ends it (onResponseError); the sink's own error says nothing more. */

@@ -88,6 +88,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 const apiError = (res: ServerResponse, status: number, code: InspectorErrorCode, message: string) => sendJson(res, status, { error: { code, message } });
 
+/** A bug, not bad input: answered (or the response cut) and warned about, and the agent keeps running. */
+export function internalError(res: ServerResponse, err: unknown, message: string): void {
+  if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', message);
+  else res.destroy();
+  process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+}
+
 export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, api: ApiContext): void {
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -114,12 +121,8 @@ export function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, a
     const entry = api.store.get(Number(m[1]));
     if (!entry) return apiError(res, 404, 'ERR_NOT_FOUND', `no request ${m[1]} (cleared, or older than the history kept)`);
     if (!m[2]) return sendJson(res, 200, detail(entry));
-    return void replay(req, res, entry, api).catch((err: unknown) => {
-      // A bug, not bad input: answer, and keep the agent running (an unhandled rejection would end it).
-      if (!res.headersSent) apiError(res, 500, 'ERR_INTERNAL', 'replay failed');
-      else res.destroy();
-      process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    });
+    // Caught: an unhandled rejection would end the agent.
+    return void replay(req, res, entry, api).catch((err: unknown) => internalError(res, err, 'replay failed'));
   }
   apiError(res, 404, 'ERR_NOT_FOUND', `no ${method} ${path}`);
 }

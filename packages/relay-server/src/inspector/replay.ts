@@ -88,10 +88,8 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
         responseBody: responseBody.result(),
       });
     };
-    const flat: string[] = outgoing.flat();
     const tls = targetTlsOptions(options.target);
-    const request = tls ? httpsRequest : httpRequest;
-    const r = request({
+    const r = (tls ? httpsRequest : httpRequest)({
       ...tls,
       // SNI for a host name, none for an address (RFC 6066 §3).
       ...(tls && isIP(options.target.host) === 0 ? { servername: options.target.host } : {}),
@@ -99,7 +97,7 @@ export function replayRequest(req: ReplayRequest, options: ReplayOptions): Promi
       port: options.target.port,
       method: req.method,
       path: req.path,
-      headers: flat,
+      headers: outgoing.flat(),
       agent: false,
       setHost: false,
     });

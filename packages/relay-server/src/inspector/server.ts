@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleApi, sendJson, type ApiContext } from './api';
+import { handleApi, internalError, sendJson, type ApiContext } from './api';
 import { inspectorAssets } from './assets';
 import { isLoopbackHost } from '../loopback-host';
 
@@ -23,10 +23,7 @@ export async function startInspectorServer(port: number, api: ApiContext) {
     try {
       route(req, res);
     } catch (err) {
-      // A bug, not bad input: answer, and keep the agent running.
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'ERR_INTERNAL', message: 'inspector error' } });
-      else res.destroy();
-      process.emitWarning(`wingman inspector: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      internalError(res, err, 'inspector error');
     }
   });
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -203,15 +203,11 @@ function matches(e: Entry, f: EntryFilter): boolean {
     if (cls ? s[0] !== cls[1] || s.length !== 3 : s !== f.status) return false;
   }
   if (f.header) {
-    const i = f.header.indexOf(':');
-    const name = (i < 0 ? f.header : f.header.slice(0, i)).trim().toLowerCase();
-    const value =
-      i < 0
-        ? undefined
-        : f.header
-            .slice(i + 1)
-            .trim()
-            .toLowerCase();
+    // "name" or "name:value", split at the first colon.
+    const [name, value] = f.header
+      .toLowerCase()
+      .split(/:(.*)/s)
+      .map((s) => s.trim());
     const all = [...e.requestHeaders, ...e.responseHeaders];
     if (!all.some(([n, v]) => n === name && (value === undefined || v.toLowerCase().includes(value)))) return false;
   }

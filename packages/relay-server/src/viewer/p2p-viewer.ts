@@ -3,6 +3,7 @@
  * benchmarks, `wingman fetch`). With the link key it verifies as the browser
  * shell does: MACed signaling, then the channel binding (docs/PROTOCOL.md §Verified channels).
  */
+import { once } from 'node:events';
 import type { Agent } from 'node:http';
 import WebSocket from 'ws';
 import {
@@ -170,7 +171,12 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
     }
 
     function onSignal(m: HostSignal<string>): void {
-      if (m.type === 'bye' && settled && peer) return byeAfterConnect(peer, () => lost(new Error(`agent said bye: ${m.reason ?? ''}`)));
+      // A bye after connecting (the server's when the agent's relay link drops, the agent's when its P2P host died): the channel judges (peer-gone.ts).
+      if (m.type === 'bye' && settled && peer) {
+        const why = new Error(`agent said bye: ${m.reason ?? ''}`);
+        if (peer.connection) void peerGone(peer.connection).then((gone) => gone && lost(why));
+        return;
+      }
       const p = peer;
       if (!p || p.closed) return;
       const pc = p.pc;
@@ -207,12 +213,6 @@ export function connectP2PViewer(options: P2PViewerOptions): Promise<P2PViewer> 
       resolve(viewerOf({ peer: p, ws, send, droppedSignals: () => droppedSignals }, hello!, keys !== undefined, started));
     }
   });
-}
-
-/** A bye after connecting (the server's when the agent's relay link drops, the agent's when its P2P host died): the channel judges (peer-gone.ts). */
-function byeAfterConnect(peer: ViewerPeer, end: () => void): void {
-  const conn = peer.connection;
-  if (conn) void peerGone(conn).then((gone) => gone && end());
 }
 
 interface ViewerAttempt {
@@ -257,17 +257,10 @@ function viewerOf(attempt: ViewerAttempt, hello: { viewerId: string; p2p: P2PSet
      * Bye, then the connection ended without a frame and signaling closed; the peer connection is left to the process's
      * exit (`wingman fetch`), where tearing it down could crash it. Resolves once signaling closed, or after VIEWER_LEAVE_WAIT_MS.
      */
-    leave() {
-      const gone = new Promise<void>((resolve) => {
-        if (ws.readyState === WebSocket.CLOSED) return resolve();
-        const timer = setTimeout(resolve, VIEWER_LEAVE_WAIT_MS);
-        ws.once('close', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+    async leave() {
+      const gone = ws.readyState === WebSocket.CLOSED ? undefined : once(ws, 'close', { signal: AbortSignal.timeout(VIEWER_LEAVE_WAIT_MS) });
       bye();
-      return gone;
+      await gone?.catch(() => undefined);
     },
   };
 }

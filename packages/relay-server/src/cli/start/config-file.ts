@@ -3,13 +3,13 @@
  * checked here; each tunnel's values go through resolveHttpConfig, so a
  * rejection reads as for `wingman http`, prefixed by file, tunnel and field.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import leven from 'leven';
 import { z } from 'zod';
 import { headerEditsInput } from '../../forward/header-rules';
 import type { HttpCommandFlags } from '../http-options';
 import { resolveHttpConfig, UsageError, type HttpConfig } from '../options';
+import { readUserFile } from '../usage-error';
 
 /** In the current directory, without --config. */
 const DEFAULT_CONFIG_FILE = 'wingman.json';
@@ -89,14 +89,7 @@ export interface StartFlags {
 
 function readConfigFile(flags: StartFlags, cwd: string): { path: string; text: string } {
   const path = resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && flags.config === undefined) throw new UsageError(`no ${DEFAULT_CONFIG_FILE} in ${cwd}; give --config <file>`);
-    throw new UsageError(`cannot read ${path}: ${code ?? (err as Error).message}`);
-  }
+  const text = readUserFile(path, '', flags.config === undefined ? `no ${DEFAULT_CONFIG_FILE} in ${cwd}; give --config <file>` : undefined);
   if (text.length > MAX_CONFIG_FILE_BYTES) throw new UsageError(`${path}: larger than ${MAX_CONFIG_FILE_BYTES} bytes`);
   return { path, text };
 }

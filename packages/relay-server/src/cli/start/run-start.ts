@@ -18,23 +18,18 @@ export async function runStart(file: string, tunnels: NamedTunnelConfig[], io: C
     io.stdout.write(`\nWingman: ${tunnels.length} tunnel(s) from ${file}\n${inspector ? `inspect requests at ${inspector.url}\n` : ''}Ctrl+C to stop.\n\n`);
 
   const tunnelWidth = Math.max(...tunnels.map((t) => t.name.length));
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  if (io.signal?.aborted) stop.abort();
-  else io.signal?.addEventListener('abort', onAbort, { once: true });
-
+  const signal = io.signal ?? new AbortController().signal;
   const codes = await Promise.all(
     tunnels.map(({ name, config }) =>
       runTunnel({
         config,
         env: io.env,
-        signal: stop.signal,
+        signal,
         reporter: createReporter({ json, stdout: io.stdout, stderr: io.stderr, tunnel: name, tunnelWidth }),
         ...(inspector ? { inspector: { url: inspector.url, tunnel: inspector.addTunnel(name, forwardSettings(config)) } } : {}),
       }),
     ),
   );
-  io.signal?.removeEventListener('abort', onAbort);
   await inspector?.close();
   return codes.find((c) => c !== EXIT_OK) ?? EXIT_OK;
 }
