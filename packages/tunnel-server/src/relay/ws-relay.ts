@@ -119,23 +119,17 @@ function redeemTicket(
   socket: Duplex,
 ): { taken: ReturnType<typeof takeWsTicket>; ticketCookie: string | undefined } | undefined {
   const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
-  let ticketCookie: string | undefined;
+  if (taken.tickets.length === 0) return { taken, ticketCookie: undefined };
   if (taken.tickets.length > 1) {
     writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
     return undefined;
   }
-  if (taken.tickets.length === 1) {
-    const host = hostnameOf(req.headers.host ?? '');
-    const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
-    if (!redeemed.ok) {
-      const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
-      log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
-      writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-      return undefined;
-    }
-    ticketCookie = redeemed.grant.cookie;
-  }
-  return { taken, ticketCookie };
+  const host = hostnameOf(req.headers.host ?? '');
+  const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
+  if (redeemed.ok) return { taken, ticketCookie: redeemed.grant.cookie };
+  ctx.logger[redeemed.reason === 'other-session' ? 'warn' : 'info']({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
+  writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+  return undefined;
 }
 
 /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
