@@ -199,11 +199,7 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
 
 /** HTTP/2 next to HTTP/1.1: with its own TLS, and not on a cluster node (whose forwarding between nodes is HTTP/1.1). */
 export function usesHttp2(config: TunnelServerConfig): boolean {
-  return usesTls(config) && config.http2 && config.redisUrl === undefined;
-}
-
-export function usesTls(config: TunnelServerConfig): boolean {
-  return config.tlsCertFile !== undefined;
+  return config.tlsCertFile !== undefined && config.http2 && config.redisUrl === undefined;
 }
 
 export function isLoopbackHost(host: string): boolean {
