@@ -120,10 +120,8 @@ function redeemTicket(
 ): { taken: ReturnType<typeof takeWsTicket>; ticketCookie: string | undefined } | undefined {
   const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
   if (taken.tickets.length === 0) return { taken, ticketCookie: undefined };
-  if (taken.tickets.length > 1) {
-    writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-    return undefined;
-  }
+  if (taken.tickets.length > 1)
+    return void writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
   const host = hostnameOf(req.headers.host ?? '');
   const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
   if (redeemed.ok) return { taken, ticketCookie: redeemed.grant.cookie };
@@ -246,10 +244,7 @@ export function createWsRelay(ctx: WsRelayContext) {
   return {
     /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
     relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined {
-      if (!isWebSocketHandshake(req)) {
-        writeRawText(socket, 400, 'Bad WebSocket handshake');
-        return undefined;
-      }
+      if (!isWebSocketHandshake(req)) return void writeRawText(socket, 400, 'Bad WebSocket handshake');
       // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's cookies. One that is present but not
       // redeemable refuses the upgrade: going on with the browser's cookies alone would open the socket as someone
       // else (often anonymous) and fail later in app-specific ways; a refusal is loud, and a ticket never lends

@@ -109,10 +109,7 @@ export function createRouter(options: RouterOptions) {
 
   function request(req: IncomingMessage, res: ServerResponse): void {
     const route = hostRouter(req.headers.host);
-    if (route.kind === 'apex') {
-      options.apexApp(req, res);
-      return;
-    }
+    if (route.kind === 'apex') return options.apexApp(req, res);
     const id = route.label;
     if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
