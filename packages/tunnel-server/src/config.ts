@@ -24,9 +24,7 @@ const MAX_SIGN_IN_TTL_S = MAX_SIGN_IN_ENDS_IN_MS / 1000;
  */
 const DEFAULT_TURN_TTL_S = 300;
 
-function defaultServerStateDir(env: Record<string, string | undefined> = process.env): string {
-  return env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, 'wingman-server') : join(homedir(), '.local', 'state', 'wingman-server');
-}
+const defaultServerStateDir = () => join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'wingman-server');
 
 /** Most trusted proxy hops `trustProxy` accepts: more than any real chain, few enough to catch a typo. */
 const MAX_TRUST_PROXY = 10;
@@ -201,11 +199,7 @@ export function resolveConfig(options: TunnelServerOptions = {}): TunnelServerCo
 
 /** HTTP/2 next to HTTP/1.1: with its own TLS, and not on a cluster node (whose forwarding between nodes is HTTP/1.1). */
 export function usesHttp2(config: TunnelServerConfig): boolean {
-  return usesTls(config) && config.http2 && config.redisUrl === undefined;
-}
-
-export function usesTls(config: TunnelServerConfig): boolean {
-  return config.tlsCertFile !== undefined;
+  return config.tlsCertFile !== undefined && config.http2 && config.redisUrl === undefined;
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -67,20 +67,17 @@ export function signInRefusal(decision: SignInAnswer): Refusal {
   switch (decision.kind) {
     case 'sign-in':
     case 'handed-off':
-      return {
-        status: 401,
-        title: 'Sign in to open this app',
-        message: '',
-        code: 'ERR_SIGN_IN_REQUIRED',
-        text: 'Sign in first: open the session in a browser (ERR_SIGN_IN_REQUIRED)',
-      };
     case 'required':
       return {
         status: 401,
         title: 'Sign in to open this app',
-        message: "The developer shared it with people of their team only: sign in with your work account first (open the app's link in a browser).",
         code: 'ERR_SIGN_IN_REQUIRED',
-        link: { href: decision.signInUrl, text: 'Sign in' },
+        ...(decision.kind === 'required'
+          ? {
+              message: "The developer shared it with people of their team only: sign in with your work account first (open the app's link in a browser).",
+              link: { href: decision.signInUrl, text: 'Sign in' },
+            }
+          : { message: '', text: 'Sign in first: open the session in a browser (ERR_SIGN_IN_REQUIRED)' }),
       };
     case 'forbidden':
       return {

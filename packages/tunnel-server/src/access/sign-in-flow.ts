@@ -89,6 +89,8 @@ export function createSignInFlow(options: SignInFlowOptions) {
     }));
 
   const cookie = (name: string, value: string, maxAgeS: number, path?: string) => ownCookie(name, value, options.secureCookie, maxAgeS, path);
+  /** SIGN_IN_PATH on the session's own origin, with `query`. */
+  const atSession = (sessionId: string, query: string) => `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?${query}`;
 
   /** 302 to the session origin's hand-off, which earns that origin its cookie in the browser bound by `bind`. */
   const handOff = (res: ServerResponse, to: { sessionId: string; returnPath: string; bind: string }, email: string, setCookie?: string[]) => {
@@ -101,8 +103,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
       n: randomBytes(16).toString('base64url'),
       x: Math.floor(Date.now() / 1000) + HANDOFF_MAX_AGE_S,
     });
-    const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?t=${encodeURIComponent(token)}`;
-    redirect(res, location, setCookie);
+    redirect(res, atSession(sessionId, `t=${encodeURIComponent(token)}`), setCookie);
   };
 
   /** The issuer's configuration; undefined once a discovery that failed was answered. */
@@ -125,10 +126,7 @@ export function createSignInFlow(options: SignInFlowOptions) {
     const switchAccount = query.get('switch') === '1';
     const bind = query.get('bind');
     // Not started on the session's origin: go there first, so that the sign-in is bound to this browser.
-    if (!isBindDigest(bind)) {
-      const location = `${options.sessionUrl(sessionId).replace(/\/$/, '')}${SIGN_IN_PATH}?return=${encodeURIComponent(returnPath)}${switchAccount ? '&switch=1' : ''}`;
-      return redirect(res, location);
-    }
+    if (!isBindDigest(bind)) return redirect(res, atSession(sessionId, `return=${encodeURIComponent(returnPath)}${switchAccount ? '&switch=1' : ''}`));
     const identity = switchAccount ? undefined : signed.verify('identity', requestCookie(req, IDENTITY_COOKIE));
     if (identity) return handOff(res, { sessionId, returnPath, bind }, identity.e);
     const found = await discovered(res);

@@ -81,17 +81,13 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
     return value !== undefined && signedUnder(key, value, (k) => tokenUnder(k, access));
   };
 
-  const passwordMatches = (req: IncomingMessage, access: SessionAccess): boolean | undefined => {
-    const password = basicPassword(req.headers.authorization);
-    return password === undefined ? undefined : sameBytes(sha256(password), access.digest);
-  };
+  const isPassword = (password: string | undefined, access: SessionAccess) => password !== undefined && sameBytes(sha256(password), access.digest);
 
   return {
     /** The access state for a session registered with `password`. */
     create(sessionId: string, password: string): SessionAccess {
-      const digest = sha256(password);
       const access: SessionAccess = {
-        digest,
+        digest: sha256(password),
         sessionId,
         // Computed when asked: in a cluster the current key may change (cluster/shared-keys.ts).
         get token() {
@@ -112,9 +108,9 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
       if (cookieMatches(req, access)) return { kind: 'granted' };
       const retryAfterS = access.throttle.retryAfterS(source, now);
       if (retryAfterS > 0) return { kind: 'throttled', retryAfterS };
-      const matched = passwordMatches(req, access);
-      if (matched === undefined) return { kind: 'denied', reason: 'missing' };
-      if (!matched) {
+      const password = basicPassword(req.headers.authorization);
+      if (password === undefined) return { kind: 'denied', reason: 'missing' };
+      if (!isPassword(password, access)) {
         access.throttle.failed(source, now);
         return { kind: 'denied', reason: 'wrong' };
       }
@@ -125,8 +121,7 @@ export function createViewerAccessGate({ key, secureCookie }: ViewerAccessOption
     scrub(req: IncomingMessage, access: SessionAccess): void {
       rewriteHeaders(req, ['cookie', 'authorization'], (name, value) => {
         if (name === 'cookie') return withoutCookie(value, ACCESS_COOKIE);
-        const password = name === 'authorization' ? basicPassword(value) : undefined;
-        return password !== undefined && sameBytes(sha256(password), access.digest) ? undefined : value;
+        return name === 'authorization' && isPassword(basicPassword(value), access) ? undefined : value;
       });
     },
   };

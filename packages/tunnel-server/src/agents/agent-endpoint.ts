@@ -45,9 +45,6 @@ interface AgentEndpointOptions extends RegisterDeps {
   sourceAddress: (req: IncomingMessage) => string;
 }
 
-/** Stable code of an agent upgrade refused because its source sent too many wrong tokens (429). */
-const ERR_AUTH_THROTTLED = 'ERR_AUTH_THROTTLED';
-
 export type AgentEndpoint = ReturnType<typeof createAgentEndpoint>;
 
 export function createAgentEndpoint(options: AgentEndpointOptions) {
@@ -170,23 +167,21 @@ export function createAgentEndpoint(options: AgentEndpointOptions) {
       if (waitS > 0) {
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress, source }, 'agent refused: too many wrong tokens from its address');
-        writeRawText(socket, 429, `Too many wrong agent tokens from this address; try again in ${waitS} s (${ERR_AUTH_THROTTLED})`, [
+        return writeRawText(socket, 429, `Too many wrong agent tokens from this address; try again in ${waitS} s (ERR_AUTH_THROTTLED)`, [
           ['retry-after', String(waitS)],
         ]);
-        return;
       }
       const token = tokenCheck(req);
       if (token === undefined) {
         authThrottle.failed(source, Date.now());
         metrics.agentConnections.inc({ outcome: 'refused' });
         logger.info({ remoteAddress }, 'agent refused: missing or wrong token');
-        writeRawText(
+        return writeRawText(
           socket,
           401,
           "Wingman server refused the agent token: use a token from the server's WINGMAN_TOKENS (or the default token for a local server)",
           [['www-authenticate', 'Bearer realm="wingman"']],
         );
-        return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => onSocket(ws, remoteAddress, token));
     },

@@ -92,10 +92,7 @@ class ConnectStreamSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    if (this.head === undefined) {
-      this.res.write(chunk, () => done());
-      return;
-    }
+    if (this.head === undefined) return void this.res.write(chunk, () => done());
     const buffered = Buffer.concat([this.head, chunk]);
     const end = buffered.indexOf('\r\n\r\n');
     if (end < 0) {

@@ -138,13 +138,6 @@ const HTTP2_RETIRE_AT = 100;
 /** Why a connection was retired before its client or its idle timer closed it. */
 type Http2RetireReason = 'resets-navigation' | 'resets-quiet' | 'resets-limit';
 
-interface Http2SessionOptions {
-  idleMs?: number;
-  /** A connection was retired for its stream-reset budget (logs). */
-  onRetire?: (reason: Http2RetireReason, streams: number) => void;
-  now?: () => number;
-}
-
 /** Does this request load a document (a page or a frame: Sec-Fetch-Dest, kept when a Service Worker fetches it)? */
 function isDocumentRequest(headers: IncomingHttpHeaders): boolean {
   return ['document', 'iframe', 'frame'].includes(String(headers['sec-fetch-dest'])) || isNavigation(headers);
@@ -153,11 +146,9 @@ function isDocumentRequest(headers: IncomingHttpHeaders): boolean {
 /**
  * Each HTTP/2 connection: its receive window, a GOAWAY after HTTP2_IDLE_TIMEOUT_MS without an open stream, and a
  * GOAWAY (NO_ERROR) before the client's stream resets could exhaust the library's allowance (the thresholds above). A
- * retired connection finishes the streams it took (a WebSocket's too) and closes.
+ * retired connection finishes the streams it took (a WebSocket's too) and closes; `onRetire` hears of it (logs).
  */
-export function manageHttp2Sessions(server: Http2SecureServer, options: Http2SessionOptions = {}): void {
-  const idleMs = options.idleMs ?? HTTP2_IDLE_TIMEOUT_MS;
-  const now = options.now ?? Date.now;
+export function manageHttp2Sessions(server: Http2SecureServer, onRetire: (reason: Http2RetireReason, streams: number) => void): void {
   server.on('session', (session: ServerHttp2Session) => {
     session.once('connect', () => {
       if (!session.destroyed) session.setLocalWindowSize(HTTP2_CONNECTION_WINDOW_BYTES);
@@ -173,18 +164,18 @@ export function manageHttp2Sessions(server: Http2SecureServer, options: Http2Ses
     const arm = () => {
       timer = setTimeout(() => {
         if (live()) session.close();
-      }, idleMs);
+      }, HTTP2_IDLE_TIMEOUT_MS);
       timer.unref();
     };
     const retire = (reason: Http2RetireReason) => {
       if (!live()) return;
-      options.onRetire?.(reason, streams);
+      onRetire(reason, streams);
       session.close();
     };
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
       streams++;
       open++;
-      budget.take(now());
+      budget.take(Date.now());
       // A WebSocket over HTTP/2 (extended CONNECT) stays open for the page's life.
       const request = headers[':method'] !== 'CONNECT';
       if (request) requests++;
@@ -195,12 +186,12 @@ export function manageHttp2Sessions(server: Http2SecureServer, options: Http2Ses
       stream.once('close', () => {
         if (request) requests--;
         if (--open === 0 && live()) arm();
-        if (requests === 0 && !quiet && budget.left(now()) < HTTP2_RETIRE_WHEN_QUIET_BELOW) {
+        if (requests === 0 && !quiet && budget.left(Date.now()) < HTTP2_RETIRE_WHEN_QUIET_BELOW) {
           quiet = setTimeout(() => retire('resets-quiet'), HTTP2_RETIRE_QUIET_MS);
           quiet.unref();
         }
       });
-      const left = budget.left(now());
+      const left = budget.left(Date.now());
       if (left < HTTP2_RETIRE_AT) retire('resets-limit');
       else if (left < HTTP2_RETIRE_WHEN_QUIET_BELOW && isDocumentRequest(headers)) retire('resets-navigation');
     });

@@ -43,10 +43,7 @@ function renderPage(options: PageOptions): string {
 
 /** Sends a page unless the response already started (then the connection is cut: a half-sent body cannot become an error page). */
 export function sendPage(res: ServerResponse, options: PageOptions): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
+  if (res.headersSent) return void res.destroy();
   sendHtml(res, options.status, renderPage(options), {
     'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
     ...(options.retry ? { 'retry-after': RETRY_AFTER_S } : {}),

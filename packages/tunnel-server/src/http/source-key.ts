@@ -40,3 +40,10 @@ function hexGroups(a: string, lastMask: number): string {
   const [g0, g1, g2, g3] = ipaddr.IPv6.parse(a).parts as [number, number, number, number];
   return [g0, g1, g2, g3 & lastMask].map((g) => g.toString(16)).join(':');
 }
+
+/** Takes one from `key`'s count in a map of counters by key (a count goes at zero). */
+export function decrement(counts: Map<string, number>, key: string): void {
+  const n = counts.get(key) ?? 0;
+  if (n > 1) counts.set(key, n - 1);
+  else counts.delete(key);
+}

@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import { closeAfterResponse } from '../http/http2-compat';
-import { sourceKey } from '../http/source-key';
+import { decrement, sourceKey } from '../http/source-key';
 
 /**
  * Descriptors never handed to connections: the flood's own accept() needs one (libuv's EMFILE fallback), so do Node's
@@ -118,10 +118,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
       open--;
       idle.delete(socket);
       headArrived(socket);
-      if (key === undefined) return;
-      const n = (byAddress.get(key) ?? 1) - 1;
-      if (n > 0) byAddress.set(key, n);
-      else byAddress.delete(key);
+      if (key !== undefined) decrement(byAddress, key);
     });
   });
 

@@ -71,9 +71,9 @@ export function createListener(options: ListenerOptions) {
       const upgrade = asHttp1Upgrade(req, response);
       onUpgrade(upgrade.req, upgrade.socket, upgrade.head, '2');
     });
-    manageHttp2Sessions(h2, {
-      onRetire: (reason, streams) => logger.debug({ reason, streams }, 'HTTP/2 connection retired before its stream resets reach the library limit'),
-    });
+    manageHttp2Sessions(h2, (reason, streams) =>
+      logger.debug({ reason, streams }, 'HTTP/2 connection retired before its stream resets reach the library limit'),
+    );
     server = tlsServer = h2;
   } else if (tlsPair) {
     server = tlsServer = createHttpsServer({ ...tlsPair, noDelay: true }, onRequest);

@@ -7,7 +7,7 @@
  * WARN_INSECURE_PUBLIC_URL (plain http off localhost: no Service Worker, so no P2P nor cookie bridge),
  * WARN_LOCALHOST_LINKS (bound beyond loopback, but links say `localhost`).
  */
-import { isLoopbackHost, usesTls, type TunnelServerConfig } from '../config';
+import { isLoopbackHost, type TunnelServerConfig } from '../config';
 import { hostnameOf } from '../http/host-route';
 
 export interface PublicAddress {
@@ -25,7 +25,7 @@ export function resolvePublicAddress(config: TunnelServerConfig, port: number): 
   // Without --domain, a --public-url names the domain (https://example.com → example.com).
   const domain = config.domain ?? given?.host ?? `localhost:${port}`;
   // Without --public-url, the scheme is what this server speaks itself.
-  const url = given ?? new URL(`${usesTls(config) ? 'https' : 'http'}://${domain}`);
+  const url = given ?? new URL(`${config.tlsCertFile !== undefined ? 'https' : 'http'}://${domain}`);
   const scheme = url.protocol === 'https:' ? 'https' : 'http';
   return {
     domain,

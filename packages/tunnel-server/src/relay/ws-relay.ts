@@ -119,23 +119,15 @@ function redeemTicket(
   socket: Duplex,
 ): { taken: ReturnType<typeof takeWsTicket>; ticketCookie: string | undefined } | undefined {
   const taken = takeWsTicket(req.url ?? '/', WS_TICKET_PARAM);
-  let ticketCookie: string | undefined;
-  if (taken.tickets.length > 1) {
-    writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-    return undefined;
-  }
-  if (taken.tickets.length === 1) {
-    const host = hostnameOf(req.headers.host ?? '');
-    const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
-    if (!redeemed.ok) {
-      const log = redeemed.reason === 'other-session' ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
-      log({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
-      writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
-      return undefined;
-    }
-    ticketCookie = redeemed.grant.cookie;
-  }
-  return { taken, ticketCookie };
+  if (taken.tickets.length === 0) return { taken, ticketCookie: undefined };
+  if (taken.tickets.length > 1)
+    return void writeRawText(socket, 400, `Wingman refused this WebSocket: more than one ${WS_TICKET_PARAM} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+  const host = hostnameOf(req.headers.host ?? '');
+  const redeemed = ctx.tickets.redeem(taken.tickets[0]!, host);
+  if (redeemed.ok) return { taken, ticketCookie: redeemed.grant.cookie };
+  ctx.logger[redeemed.reason === 'other-session' ? 'warn' : 'info']({ host, reason: redeemed.reason }, 'relay: WebSocket ticket refused');
+  writeRawText(socket, 403, `Wingman refused this WebSocket: its ticket is ${TICKET_REFUSALS[redeemed.reason]} (${ERR_WS_TICKET})`, ticketRefusalHeaders);
+  return undefined;
 }
 
 /** Per pending upgrade: the subprotocol and extra headers from the agent's 101. */
@@ -252,10 +244,7 @@ export function createWsRelay(ctx: WsRelayContext) {
   return {
     /** Relays one upgrade; returns the stream opened for it (undefined when refused before one was). */
     relay(connection: Connection, req: IncomingMessage, socket: Duplex, head: Buffer): Stream | undefined {
-      if (!isWebSocketHandshake(req)) {
-        writeRawText(socket, 400, 'Bad WebSocket handshake');
-        return undefined;
-      }
+      if (!isWebSocketHandshake(req)) return void writeRawText(socket, 400, 'Bad WebSocket handshake');
       // A ticket (WS_TICKET_PARAM, appended by the shim) brings the SW jar's cookies. One that is present but not
       // redeemable refuses the upgrade: going on with the browser's cookies alone would open the socket as someone
       // else (often anonymous) and fail later in app-specific ways; a refusal is loud, and a ticket never lends

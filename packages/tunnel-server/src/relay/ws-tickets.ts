@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_MAX_WS_TICKETS_PER_SESSION } from '../limits';
+import { decrement } from '../http/source-key';
 
 /** Random bytes per ticket: 192 bits (base64url, 32 characters), out of reach of guessing among MAX_WS_TICKETS within the TTL. */
 const WS_TICKET_BYTES = 24;
@@ -52,9 +53,7 @@ export function createWsTicketStore({
 
   const forget = (ticket: string, entry: Entry) => {
     tickets.delete(ticket);
-    const n = (perHost.get(entry.host) ?? 1) - 1;
-    if (n > 0) perHost.set(entry.host, n);
-    else perHost.delete(entry.host);
+    decrement(perHost, entry.host);
   };
 
   const sweep = (at: number) => {

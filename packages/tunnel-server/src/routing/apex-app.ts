@@ -31,9 +31,6 @@ interface ApexAppOptions {
 /** The health check: answers while the server runs, also at its descriptor limit (listener/connection-guard.ts). */
 export const HEALTH_PATH = '/healthz';
 
-/** Stable code of a /metrics request without the metrics token. */
-const ERR_METRICS_TOKEN = 'ERR_METRICS_TOKEN';
-
 /** The apex's request handler: plain Node request/response calls only, so it serves HTTP/1.1 and HTTP/2 (http/http2-compat.ts) alike. */
 export type ApexApp = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -76,7 +73,7 @@ export function createApexApp(options: ApexAppOptions): ApexApp {
         send(res, 200, 'text/html; charset=utf-8', landingPage(options.publicUrl, mayCount(req) ? registry.stats().live : undefined), {}, head);
       } else if (get && path === '/metrics') {
         if (!mayCount(req)) {
-          const body = { error: ERR_METRICS_TOKEN, message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" };
+          const body = { error: 'ERR_METRICS_TOKEN', message: "this server's /metrics needs Authorization: Bearer <METRICS_TOKEN>" };
           return sendJson(res, 401, body, { 'www-authenticate': 'Bearer realm="wingman-metrics"' });
         }
         metrics.registry.metrics().then(

@@ -98,7 +98,6 @@ function shortLabel(label: string): string {
 export function createRouter(options: RouterOptions) {
   const { hostRouter, registry, logger, streamQuota } = options;
   const { reserved } = options.routes;
-  const viewerOf = options.viewerAddress;
   const { checkAddress, checkAccess, checkLink, checkSignIn, checkViewer, tieToViewer } = createViewerChecks(options);
 
   /** The page for a session this node does not hold: expired, stopped by its developer, moving, or unknown. */
@@ -110,10 +109,7 @@ export function createRouter(options: RouterOptions) {
 
   function request(req: IncomingMessage, res: ServerResponse): void {
     const route = hostRouter(req.headers.host);
-    if (route.kind === 'apex') {
-      options.apexApp(req, res);
-      return;
-    }
+    if (route.kind === 'apex') return options.apexApp(req, res);
     const id = route.label;
     if (!isSessionLabel(id)) return sendPage(res, unknownSessionPage(shortLabel(id)));
     const session = registry.get(id);
@@ -184,7 +180,7 @@ export function createRouter(options: RouterOptions) {
       req.resume();
       return sendPage(res, PRIVATE_SESSION_PAGE);
     }
-    const viewer = viewerOf(req);
+    const viewer = options.viewerAddress(req);
     const refused = takeStream(id, session, session.agent.connection.peerMaxConcurrentStreams, viewer);
     if (refused) {
       req.resume();
@@ -237,7 +233,7 @@ export function createRouter(options: RouterOptions) {
     if (gate.kind === 'waiting' || gate.kind === 'refused') return writeHeld(socket, gate);
     if (pathnameOf(req.url).startsWith(RESERVED_PREFIX)) {
       // Signaling outlives the agent's connection: rules a new register brings must reach it (address-holds.ts).
-      options.addressHolds.hold(id, viewerOf(req), socket);
+      options.addressHolds.hold(id, options.viewerAddress(req), socket);
       return reserved.handleUpgrade(req, socket, head, { sessionId: id, session, ...(gate.kind === 'admitted' ? { viewerId: gate.viewer.id } : {}) });
     }
     if (!session) {
@@ -250,7 +246,7 @@ export function createRouter(options: RouterOptions) {
     }
     if (!session.agent) return writeAgentGone(socket, id);
     if (session.private) return writeRawText(socket, 403, `${PRIVATE_SESSION_PAGE.message} (${PRIVATE_SESSION_PAGE.code})`);
-    const viewer = viewerOf(req);
+    const viewer = options.viewerAddress(req);
     const refused = takeStream(id, session, session.agent.connection.peerMaxConcurrentStreams, viewer);
     if (refused) {
       return writeRawText(socket, 503, `${refused} (${ERR_VIEWER_STREAMS})`, [

@@ -6,7 +6,7 @@
  * push-out.ts lets a network within its floor past its share. Counts live per group (a session object or id), which
  * is forgotten once it holds nothing.
  */
-import { networkKey, sourceKey } from '../http/source-key';
+import { decrement, networkKey, sourceKey } from '../http/source-key';
 
 /** A viewer may hold at most 1/FAIR_SHARE_DIVISOR of the slots others leave free: a quarter keeps three quarters for later viewers. */
 const FAIR_SHARE_DIVISOR = 4;
@@ -36,12 +36,6 @@ interface Group {
   total: number;
   bySource: Map<string, number>;
   byNetwork: Map<string, number>;
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const n = counts.get(key) ?? 0;
-  if (n > 1) counts.set(key, n - 1);
-  else counts.delete(key);
 }
 
 export function createFairShares<G>() {

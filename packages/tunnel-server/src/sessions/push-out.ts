@@ -117,11 +117,7 @@ export function createPushOutShares<G>(onCut: (cut: SlotCut<G>) => void) {
       return entry.release;
     },
     /** Gives back a slot taken by acquire() and never held. */
-    release(group: G, holder: ShareHolder): void {
-      shares.release(group, holder);
-    },
-    count(group: G, holder: ShareHolder): number {
-      return shares.count(group, holder);
-    },
+    release: shares.release,
+    count: shares.count,
   };
 }

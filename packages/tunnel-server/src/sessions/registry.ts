@@ -198,8 +198,7 @@ export function createSessionRegistry(options: SessionRegistryOptions) {
 
     /** Clears timers and forgets every session. */
     clear(): void {
-      for (const t of graceTimers.values()) clearTimeout(t);
-      for (const t of expiryTimers.values()) clearTimeout(t);
+      for (const t of [...graceTimers.values(), ...expiryTimers.values()]) clearTimeout(t);
       expiryTimers.clear();
       endedIds.clear();
       graceTimers.clear();

@@ -54,7 +54,5 @@ export function deadlineOf(resumeSecret: string): number | undefined {
  * time (timingSafeEqual needs equal lengths).
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }

@@ -67,7 +67,7 @@ export function createSignalUpgradeHandler(options: {
   config: TunnelServerConfig;
   hub: SignalingHub;
   viewerAddress: (req: IncomingMessage) => string;
-  viewerGate?: ViewerGate;
+  viewerGate: ViewerGate;
 }): { handler: ReservedUpgradeHandler; close(): void } {
   // ws closes with 1009 above maxPayload; between the hub's limit and this one the hub answers a coded JSON error first.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 2 * MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
@@ -78,7 +78,7 @@ export function createSignalUpgradeHandler(options: {
       wss.handleUpgrade(req, socket, head, (ws) => {
         options.hub.acceptViewer(ws, signalingSession(options.config, session, ctx.viewerId), options.viewerAddress(req));
         // A refused viewer's signaling ends with it (the agent closes its P2P channels).
-        if (ctx.viewerId === undefined || !options.viewerGate) return;
+        if (ctx.viewerId === undefined) return;
         const release = options.viewerGate.hold(session, ctx.viewerId, () => ws.close(WS_CLOSE_POLICY_VIOLATION, ERR_VIEWER_REFUSED));
         ws.once('close', release);
       });

@@ -16,6 +16,7 @@ import {
   type ServerToAgent,
   type SignalHello,
   type SignalingErrorCode,
+  WS_CLOSE_MESSAGE_TOO_BIG,
 } from '@wingman/protocol';
 import { DEFAULT_MAX_SIGNALING_PER_VIEWER } from '../limits';
 import { holderOf } from '../sessions/fair-share';
@@ -31,7 +32,6 @@ const SIGNAL_BURST = 100;
 const SIGNAL_PER_SECOND = 20;
 /** A viewer that sends this many invalid messages is disconnected. */
 const MAX_INVALID_SIGNALS = 5;
-const CLOSE_TOO_BIG = 1009;
 
 export interface SignalingSession {
   readonly id: string;
@@ -112,19 +112,16 @@ export function createSignalingHub(options: SignalingHubOptions) {
 
   return {
     /** Takes over a viewer's upgraded WebSocket for `session`; `address` is the viewer's (per-address quota). */
-    acceptViewer(ws: WebSocket, session: SignalingSession, address?: string): void {
+    acceptViewer(ws: WebSocket, session: SignalingSession, address: string): void {
       const refused = refusal(session);
       if (refused) {
         sendJson(ws, { type: 'error', code: refused.code, message: refused.message });
         ws.close(1000, refused.code);
         return;
       }
-      const id = randomBytes(8).toString('hex');
-      // Without an address (embedders), each socket counts as its own viewer: only the session's bound applies (signaling-shares.ts).
-      const holder = address === undefined ? { source: id, network: id } : holderOf(address);
-      const release = admit(ws, session.id, holder);
+      const release = admit(ws, session.id, holderOf(address));
       if (!release) return;
-      const viewer: Viewer = { id, ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
+      const viewer: Viewer = { id: randomBytes(8).toString('hex'), ws, bucket: createTokenBucket(SIGNAL_BURST, SIGNAL_PER_SECOND), invalid: 0, bytes: 0 };
       // A session's entry exists only while one of its viewers signals: a refused socket leaves nothing behind.
       const viewers = sessions.get(session.id) ?? new Map<string, Viewer>();
       sessions.set(session.id, viewers);
@@ -137,7 +134,7 @@ export function createSignalingHub(options: SignalingHubOptions) {
         metrics.signalingBytes.inc({ direction: 'viewer-to-server' }, size);
         if (isBinary) return reject(viewer, 'ERR_INVALID_SIGNAL', 'signaling messages are JSON text');
         if (size > MAX_SIGNAL_MESSAGE_BYTES)
-          return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, CLOSE_TOO_BIG);
+          return reject(viewer, 'ERR_MESSAGE_TOO_LARGE', `signaling message over ${MAX_SIGNAL_MESSAGE_BYTES} bytes`, WS_CLOSE_MESSAGE_TOO_BIG);
         if (!viewer.bucket.take())
           return reject(viewer, 'ERR_RATE_LIMITED', `over ${SIGNAL_PER_SECOND} signaling messages per second`, WS_CLOSE_POLICY_VIOLATION);
         let message;
