@@ -15,7 +15,6 @@ export type BodySender = ReturnType<typeof createBodySender>;
 
 export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   let inflight = 0;
-  let sent = 0;
   let closed: Error | undefined;
   const waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -25,9 +24,6 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   };
 
   return {
-    get bytesSent(): number {
-      return sent;
-    },
     /** Queues a chunk (split into PORT_CHUNK_BYTES pieces). Returns false when the window is full: wait for room. */
     send(chunk: Uint8Array, owned = false): boolean {
       if (closed) return false;
@@ -39,9 +35,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
         const whole = owned && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && !(piece.buffer instanceof SharedArrayBufferCtor);
         const ab = whole ? (piece.buffer as ArrayBuffer) : piece.slice().buffer;
         // Count before posting: the transfer detaches `piece` (its length becomes 0).
-        const n = piece.length;
-        inflight += n;
-        sent += n;
+        inflight += piece.length;
         post({ t: 'data', chunk: ab }, [ab]);
       }
       return hasRoom();
@@ -136,10 +130,6 @@ export function createBodyReceiver(options: BodyReceiverOptions) {
   return {
     get stream(): ReadableStream<Uint8Array> {
       return (stream ??= makeStream());
-    },
-    /** Bytes handed to the consumer so far. */
-    get bytesRead(): number {
-      return bytesRead;
     },
     push(chunk: ArrayBuffer): void {
       if (done || ended || failed) return;
