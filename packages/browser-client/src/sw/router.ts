@@ -17,7 +17,7 @@ import { ABORT_ID_HEADER, BODY_BYTES_HEADER, BULK_MIN_BYTES, CHANNEL_COMING_WAIT
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
-import type { PathsUpdate } from '../shared/messages';
+import { header, type PathsUpdate } from '../shared/messages';
 import { buildResponse, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming, type Obtained } from './build-response';
 import type { SwCookies } from './cookies';
 import type { EarlyDocuments } from './early-document';
@@ -208,7 +208,7 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   // The path's time to the head: the request's, less what the agent and the app took.
   const agentMs = takeAgentTime(outcome.headers);
   const pathMs = Math.max(0, performance.now() - c.started - agentMs);
-  keepForFollowUp(c, outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
+  keepForFollowUp(c, outcome.status, header(outcome.headers, 'location'), body.kind === 'bytes' ? body.bytes : null);
   return onHead(c, shell, outcome, pathMs, alone);
 }
 
@@ -260,7 +260,7 @@ function onHead(
 ): Obtained | Promise<Obtained> {
   const { cls, method, target, request, deps } = c;
   const paths = deps.paths;
-  const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+  const length = Number(header(response.headers, 'content-length') ?? '');
   paths.recordHead(cls, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
   const whole = inHand(response, length);
