@@ -263,7 +263,7 @@ function onHead(
   const length = Number(header(response.headers, 'content-length') ?? '');
   paths.recordHead(cls, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
-  const whole = inHand(response, length);
+  const whole = header(response.headers, 'content-length') !== undefined && length < BULK_MIN_BYTES ? response.whole() : undefined;
   if (whole) {
     paths.recordBody('p2p', method, target, whole.length, 0);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
@@ -287,12 +287,6 @@ function onHead(
   const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
   if (method === 'GET' && !encoded) body = resumable(c, head, body);
   return { kind: 'incoming', incoming: { ...head, body, transport: 'p2p' } };
-}
-
-/** The whole body of a response declared small that arrived with its head; undefined otherwise (the body is then untouched). */
-function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
-  if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
-  return response.whole();
 }
 
 /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */
