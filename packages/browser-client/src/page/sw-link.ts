@@ -39,16 +39,6 @@ export function createSwLink(options: SwLinkOptions) {
 
   let requests: MessagePort | undefined;
   let exchanges: ExchangeMux | undefined;
-  /** The SW's requests on the port (exchanges, shared/exchange-mux.ts). */
-  const exchangesOn = (port: MessagePort): ExchangeMux =>
-    createExchangeMux({
-      post: (m, t) => port.postMessage(m, t),
-      onOpen(exchange, first) {
-        const m = parseSwToWindow(first);
-        if (m?.type === 'wingman:fetch') options.onFetch(m, exchange);
-        else exchange.close();
-      },
-    });
   const onMessage = (ev: MessageEvent) => {
     const m = parseSwToWindow(ev.data);
     if (!m) return;
@@ -79,8 +69,15 @@ export function createSwLink(options: SwLinkOptions) {
     const { port1, port2 } = new MessageChannel();
     if (requests) retirePort(requests, exchanges);
     requests = port1;
-    const mux = exchangesOn(port1);
-    exchanges = mux;
+    // The SW's requests on the port (exchanges, shared/exchange-mux.ts).
+    const mux = (exchanges = createExchangeMux({
+      post: (m, t) => port1.postMessage(m, t),
+      onOpen(exchange, first) {
+        const m = parseSwToWindow(first);
+        if (m?.type === 'wingman:fetch') options.onFetch(m, exchange);
+        else exchange.close();
+      },
+    }));
     port1.onmessage = (ev: MessageEvent) => {
       if (!mux.receive(ev.data)) onMessage(ev);
     };
