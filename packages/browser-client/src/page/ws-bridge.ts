@@ -132,7 +132,6 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
         }
         return;
       }
-      // close
       if (state === 'connecting') return failed('closed before the handshake finished');
       if (state !== 'open') return;
       state = 'closing';

@@ -7,7 +7,6 @@ import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES, PORT_WINDOW_BYTES } from './constants';
 import type { BodyCredit, BodyData, BodyEnd } from './messages';
 
-/** Posts one message on the port, transferring the listed buffers. */
 type Post = (message: BodyData | BodyEnd | BodyCredit, transfer?: Transferable[]) => void;
 
 /** Sending half. Feed it `credit` messages from the peer. */
@@ -49,7 +48,6 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
       if (hasRoom()) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
-    /** The peer returned credit. */
     credit(bytes: number): void {
       inflight = Math.max(0, inflight - bytes);
       if (hasRoom()) wake();
@@ -70,7 +68,6 @@ export const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedA
 export type BodyReceiver = ReturnType<typeof createBodyReceiver>;
 
 interface BodyReceiverOptions {
-  /** Sends a credit message to the sender. */
   credit(bytes: number): void;
   /** The consumer cancelled the stream (e.g. fetch aborted): tell the sender. */
   cancel(reason: unknown): void;
