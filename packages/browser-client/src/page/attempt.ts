@@ -131,7 +131,6 @@ export class P2PAttempt {
     this.emit((l) => l.failed(err));
   }
 
-  /** fail() with a new AttemptError. */
   lost(reason: AttemptReason, message: string): void {
     this.fail(new AttemptError(reason, message));
   }

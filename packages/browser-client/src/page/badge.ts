@@ -14,10 +14,6 @@ import { quietly } from '../shared/quietly';
 /** Which path each request class takes while P2P is up (the SW's path choice). */
 export type Paths = Omit<PathsUpdate, 'type'>;
 
-function storedHidden(): boolean {
-  return quietly(() => localStorage.getItem(BADGE_HIDDEN_KEY)) === '1';
-}
-
 export function badgeText(s: TransportStatus, paths?: Paths): string {
   if (s.transport !== 'p2p') return `Relay · ${s.reason}`;
   const head = s.verified ? 'P2P · verified' : 'P2P · unverified';
@@ -38,7 +34,7 @@ button{all:unset;cursor:pointer;width:16px;height:16px;line-height:16px;text-ali
 button:hover,button:focus-visible{background:rgba(255,255,255,.18);color:#fff}`;
 
 export function createBadge(show: boolean): { update(status: TransportStatus, paths?: Paths): void } {
-  if (!show || storedHidden()) return { update: () => undefined };
+  if (!show || quietly(() => localStorage.getItem(BADGE_HIDDEN_KEY)) === '1') return { update: () => undefined };
   const host = document.createElement('wingman-status');
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = `<style>${CSS}</style><div class="b" role="status" aria-live="polite" title="Wingman: how this page reaches the shared app"><span class="d"></span><span class="t">Relay · connecting</span><a href="${DIAGNOSTICS_PATH}" target="_blank" rel="noopener" title="Connection details to send to the developer">diagnostics</a><button type="button" aria-label="Hide the Wingman status">×</button></div>`;

@@ -6,7 +6,6 @@
 import { linkKeyBytes, splitLinkKey } from '@wingman/protocol';
 import { quietly } from '../shared/quietly';
 
-/** sessionStorage item of the link key. */
 const LINK_KEY_STORAGE_ITEM = 'wingman-link-key';
 
 function stored(): string | undefined {

@@ -131,7 +131,6 @@ export function createP2PManager(options: { enabled: boolean; adopted?: P2PAttem
     onStatus(fn: (s: TransportStatus) => void): void {
       listeners.push(fn);
     },
-    /** The channel's getStats(), when there is a channel. */
     stats: (): Promise<RTCStatsReport | undefined> => session?.stats() ?? Promise.resolve(undefined),
     /** Recent failures, oldest first (at most DIAGNOSTICS_MAX_ERRORS). */
     errors: (): readonly DiagError[] => errors,

@@ -40,7 +40,6 @@ export function createPathState(store: VerdictStore | undefined = quietly(() => 
     ...(probing && !lossy && !clean ? { probing: true } : {}),
   });
   return {
-    /** What to announce on a new status. */
     next(s: TransportStatus): ShellPathState {
       if (s.transport === 'p2p' && s.lossy) {
         if (!lossy) keep('lossy');

@@ -35,11 +35,7 @@ function oneCodec(transceiver: RTCRtpTransceiver): void {
   if (vp8 && typeof transceiver.setCodecPreferences === 'function') quietly(() => transceiver.setCodecPreferences([vp8]));
 }
 
-/**
- * Makes the peer connection and its ordered data channel
- * (DATA_CHANNEL_LABEL), the loss probe's channel, plus the video section
- * when asked. Throws what the browser throws.
- */
+/** Throws what the browser throws (the peer connection made so far closed). */
 export function createShellPeer(iceServers: readonly RTCIceServer[], videoSection: boolean): ShellPeer {
   const pc = new RTCPeerConnection(rtcConfiguration(iceServers));
   try {

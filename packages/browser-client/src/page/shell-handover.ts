@@ -20,5 +20,4 @@ export interface ShellHandover {
 /** Messages from the app frame the inline script holds for client.js. */
 export const EARLY_FRAME_MESSAGES_MAX = 64;
 
-/** The window as the shell's scripts see it. */
 export type HandoverWindow = Window & { __wingmanShell?: Partial<ShellHandover> };

@@ -10,7 +10,7 @@ import { Workbox } from 'workbox-window';
 import { COOKIE_QUERY_TIMEOUT_MS, SW_CONTROL_TIMEOUT_MS } from '../shared/constants';
 import { createExchangeMux, retirePort, type ExchangeMux, type ExchangePort } from '../shared/exchange-mux';
 import { parseSwToWindow, type FetchRequest, type PathsUpdate, type ShellAnnounce } from '../shared/messages';
-import { settleWithin } from '../shared/settle-within';
+import { askOverPort, settleWithin } from '../shared/settle-within';
 
 interface SwLinkOptions {
   shellId: string;
@@ -39,16 +39,6 @@ export function createSwLink(options: SwLinkOptions) {
 
   let requests: MessagePort | undefined;
   let exchanges: ExchangeMux | undefined;
-  /** The SW's requests on the port (exchanges, shared/exchange-mux.ts). */
-  const exchangesOn = (port: MessagePort): ExchangeMux =>
-    createExchangeMux({
-      post: (m, t) => port.postMessage(m, t),
-      onOpen(exchange, first) {
-        const m = parseSwToWindow(first);
-        if (m?.type === 'wingman:fetch') options.onFetch(m, exchange);
-        else exchange.close();
-      },
-    });
   const onMessage = (ev: MessageEvent) => {
     const m = parseSwToWindow(ev.data);
     if (!m) return;
@@ -79,8 +69,15 @@ export function createSwLink(options: SwLinkOptions) {
     const { port1, port2 } = new MessageChannel();
     if (requests) retirePort(requests, exchanges);
     requests = port1;
-    const mux = exchangesOn(port1);
-    exchanges = mux;
+    // The SW's requests on the port (exchanges, shared/exchange-mux.ts).
+    const mux = (exchanges = createExchangeMux({
+      post: (m, t) => port1.postMessage(m, t),
+      onOpen(exchange, first) {
+        const m = parseSwToWindow(first);
+        if (m?.type === 'wingman:fetch') options.onFetch(m, exchange);
+        else exchange.close();
+      },
+    }));
     port1.onmessage = (ev: MessageEvent) => {
       if (!mux.receive(ev.data)) onMessage(ev);
     };
@@ -118,16 +115,10 @@ export function createSwLink(options: SwLinkOptions) {
     cookieHeader(url: string): Promise<string> {
       const controller = container.controller;
       if (!controller) return Promise.resolve('');
-      const { port1, port2 } = new MessageChannel();
-      const header = settleWithin(COOKIE_QUERY_TIMEOUT_MS, '', (settle) => {
-        port1.onmessage = (ev: MessageEvent) => {
-          const h = (ev.data as { header?: unknown } | null)?.header;
-          settle(typeof h === 'string' && h.length < 16_384 ? h : '');
-        };
-        return () => port1.close();
+      return askOverPort(controller, { type: 'wingman:cookie', url }, COOKIE_QUERY_TIMEOUT_MS, '', (data) => {
+        const h = (data as { header?: unknown } | null | undefined)?.header;
+        return typeof h === 'string' && h.length < 16_384 ? h : '';
       });
-      controller.postMessage({ type: 'wingman:cookie', url }, [port2]);
-      return header;
     },
   };
 }

@@ -39,12 +39,6 @@ export interface StatusView {
   setStatus(s: TransportStatus): void;
 }
 
-/** Whether a getStats() report's selected pair goes through a TURN server. */
-function isTurnPair(report: RTCStatsReport): boolean {
-  const ice = summarizeStats(report.values() as Iterable<StatsEntry>).ice;
-  return ice !== undefined && (ice.local === 'relay' || ice.remote === 'relay');
-}
-
 export function verification(s: PeerSession): { verified: boolean; fingerprints?: ChannelFingerprints } {
   return { verified: s.verified, ...(s.fingerprints ? { fingerprints: s.fingerprints } : {}) };
 }
@@ -55,7 +49,8 @@ export function followTurn(s: PeerSession, view: StatusView): void {
     .stats()
     .then((report) => {
       const status = view.status();
-      if (!view.current() || !report || !isTurnPair(report) || status.transport !== 'p2p') return;
+      const ice = report && summarizeStats(report.values() as Iterable<StatsEntry>).ice;
+      if (!view.current() || !ice || (ice.local !== 'relay' && ice.remote !== 'relay') || status.transport !== 'p2p') return;
       view.setStatus({ ...status, turn: true });
     })
     .catch(() => undefined);
@@ -72,12 +67,14 @@ export function followLossProbe(s: PeerSession, view: StatusView): void {
     const { probing: _, ...rest } = status;
     return rest;
   };
+  const clearProbing = () => {
+    const now = settled();
+    if (now) view.setStatus(now);
+  };
   // The page's bursts wait for no verdict longer than this (an agent without the probe channel answers nothing).
   const hold = setTimeout(() => {
     const status = view.status();
-    if (!view.current() || status.transport !== 'p2p' || !status.probing) return;
-    const now = settled();
-    if (now) view.setStatus(now);
+    if (status.transport === 'p2p' && status.probing) clearProbing();
   }, LOSS_PROBE_HOLD_MS);
   void s
     .lossProbe({
@@ -88,8 +85,7 @@ export function followLossProbe(s: PeerSession, view: StatusView): void {
       },
       onEarlyClean: () => {
         mark('loss-clean');
-        const now = settled();
-        if (now) view.setStatus(now);
+        clearProbing();
       },
     })
     .then((r) => {

@@ -16,7 +16,7 @@ import {
   type Stream,
 } from '@wingman/protocol';
 import { WINGMAN_PREFIX, P2P_WS_CLOSE_REPLY_TIMEOUT_MS, P2P_WS_HANDSHAKE_TIMEOUT_MS } from '../shared/constants';
-import { parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
+import { header, parseShimToShellPort, type ShellToShimPort, type WsOpenRequest } from '../shared/messages';
 import { quietly } from '../shared/quietly';
 import { parseUrl } from '../shared/baseline';
 
@@ -100,7 +100,7 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
       clearTimeout(openTimer);
       if (head.status !== 101) return failed(`the app refused the WebSocket (HTTP ${head.status})`);
       state = 'open';
-      post({ t: 'open', protocol: head.headers.find(([n]) => n === 'sec-websocket-protocol')?.[1] ?? '' });
+      post({ t: 'open', protocol: header(head.headers, 'sec-websocket-protocol') ?? '' });
     });
     stream.on('message', (data, text) => {
       if (state !== 'open' && state !== 'closing') return;
@@ -133,7 +133,6 @@ export function createWsBridge(options: WsBridgeOptions): { open(request: WsOpen
         }
         return;
       }
-      // close
       if (state === 'connecting') return failed('closed before the handshake finished');
       if (state !== 'open') return;
       state = 'closing';

@@ -122,6 +122,7 @@ export function parseSetCookie(field: string): Parsed | undefined {
 }
 
 const keyOf = (name: string, path: string) => `${name}\u0000${path}`;
+const cookieHeader = (cookies: Cookie[]) => cookies.map((c) => `${c.name}=${c.value}`).join('; ');
 
 export class CookieJar {
   private readonly cookies = new Map<string, Cookie>();
@@ -224,17 +225,12 @@ export class CookieJar {
 
   /** The Cookie header value for a request (empty string: none). */
   header(requestPath: string, now: number, context?: RequestContext): string {
-    return this.matching(requestPath, now, context)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
+    return cookieHeader(this.matching(requestPath, now, context));
   }
 
   /** The part of the Cookie header the browser's own jar cannot supply: HttpOnly cookies, and those whose mirror did not land. */
   unmirroredHeader(requestPath: string, now: number, context?: RequestContext): string {
-    return this.matching(requestPath, now, context)
-      .filter((c) => c.httpOnly || !c.mirrored)
-      .map((c) => `${c.name}=${c.value}`)
-      .join('; ');
+    return cookieHeader(this.matching(requestPath, now, context).filter((c) => c.httpOnly || !c.mirrored));
   }
 
   private store(cookie: Cookie): CookieChange {

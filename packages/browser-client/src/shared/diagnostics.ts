@@ -112,6 +112,9 @@ function parseErrors(v: unknown): DiagError[] | undefined {
   return out;
 }
 
+/** An optional field: undefined when absent, null when present and invalid. */
+const optional = <T>(v: unknown, parse: (v: unknown) => T | undefined): T | undefined | null => (v === undefined ? undefined : (parse(v) ?? null));
+
 /** The reply's snapshot, or undefined when anything in it is off (wrong type, too long, unknown candidate type). */
 export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefined {
   if (!isObj(v) || v.type !== 'wingman:diag-reply' || v.id !== id || !isObj(v.snapshot)) return undefined;
@@ -121,12 +124,8 @@ export function parseDiagReply(v: unknown, id: string): ShellSnapshot | undefine
   if (s.reason !== undefined && !isText(s.reason)) return undefined;
   for (const k of ['rttMs', 'connectMs', 'bytesSent', 'bytesReceived', 'untrusted'] as const) if (s[k] !== undefined && !isCount(s[k])) return undefined;
   for (const k of ['keyed', 'verified'] as const) if (s[k] !== undefined && typeof s[k] !== 'boolean') return undefined;
-  const fingerprints = s.fingerprints === undefined ? undefined : parseShortFingerprints(s.fingerprints);
-  if (s.fingerprints !== undefined && !fingerprints) return undefined;
-  const ice = s.ice === undefined ? undefined : parseIce(s.ice);
-  if (s.ice !== undefined && !ice) return undefined;
-  const loss = s.loss === undefined ? undefined : parseLoss(s.loss);
-  if (s.loss !== undefined && !loss) return undefined;
+  const [fingerprints, ice, loss] = [optional(s.fingerprints, parseShortFingerprints), optional(s.ice, parseIce), optional(s.loss, parseLoss)];
+  if (fingerprints === null || ice === null || loss === null) return undefined;
   const errors = parseErrors(s.errors);
   if (!errors) return undefined;
   const snap: ShellSnapshot = { sessionId: s.sessionId, shellId: s.shellId, transport: s.transport, errors };

@@ -19,7 +19,6 @@ export interface ExchangePort {
 export type ExchangeMux = ReturnType<typeof createExchangeMux>;
 
 interface ExchangeMuxOptions {
-  /** Posts on the shared port. */
   post(message: MuxMessage, transfer: Transferable[]): void;
   /** The other side opened an exchange with `first`; `port` receives its later messages. */
   onOpen?(port: ExchangePort, first: unknown): void;

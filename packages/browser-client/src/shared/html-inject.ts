@@ -78,7 +78,6 @@ export function findShimInsertion(prefix: Uint8Array, complete: boolean): Insert
   return { kind: 'insert', offset: bom };
 }
 
-/** True for a Content-Type naming HTML. */
 export function isHtml(contentType: string | null | undefined): boolean {
   return /^\s*text\/html\s*(;|$)/i.test(contentType ?? '');
 }

@@ -7,6 +7,9 @@ import { MAX_COOKIE_BYTES, MAX_COOKIES } from './cookie-jar';
 
 export type WireHeaders = Array<[name: string, value: string]>;
 
+/** The first value of `name` (lower case) in a header list. */
+export const header = (headers: ReadonlyArray<readonly [string, string]>, name: string) => headers.find(([n]) => n === name)?.[1];
+
 // ---- window ⇄ Service Worker (postMessage on the client / controller) ------
 
 /** shell → SW: this window owns (or lost) a data channel; sent on every change and in answer to `wingman:sync`. */

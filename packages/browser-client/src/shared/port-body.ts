@@ -7,7 +7,6 @@ import { concatBytes } from '@wingman/protocol';
 import { PORT_CHUNK_BYTES, PORT_WINDOW_BYTES } from './constants';
 import type { BodyCredit, BodyData, BodyEnd } from './messages';
 
-/** Posts one message on the port, transferring the listed buffers. */
 type Post = (message: BodyData | BodyEnd | BodyCredit, transfer?: Transferable[]) => void;
 
 /** Sending half. Feed it `credit` messages from the peer. */
@@ -15,7 +14,6 @@ export type BodySender = ReturnType<typeof createBodySender>;
 
 export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   let inflight = 0;
-  let sent = 0;
   let closed: Error | undefined;
   const waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
@@ -25,9 +23,6 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
   };
 
   return {
-    get bytesSent(): number {
-      return sent;
-    },
     /** Queues a chunk (split into PORT_CHUNK_BYTES pieces). Returns false when the window is full: wait for room. */
     send(chunk: Uint8Array, owned = false): boolean {
       if (closed) return false;
@@ -39,9 +34,7 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
         const whole = owned && piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength && !(piece.buffer instanceof SharedArrayBufferCtor);
         const ab = whole ? (piece.buffer as ArrayBuffer) : piece.slice().buffer;
         // Count before posting: the transfer detaches `piece` (its length becomes 0).
-        const n = piece.length;
-        inflight += n;
-        sent += n;
+        inflight += piece.length;
         post({ t: 'data', chunk: ab }, [ab]);
       }
       return hasRoom();
@@ -55,7 +48,6 @@ export function createBodySender(post: Post, windowBytes = PORT_WINDOW_BYTES) {
       if (hasRoom()) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
-    /** The peer returned credit. */
     credit(bytes: number): void {
       inflight = Math.max(0, inflight - bytes);
       if (hasRoom()) wake();
@@ -76,7 +68,6 @@ export const SharedArrayBufferCtor: { new (n: number): object } = typeof SharedA
 export type BodyReceiver = ReturnType<typeof createBodyReceiver>;
 
 interface BodyReceiverOptions {
-  /** Sends a credit message to the sender. */
   credit(bytes: number): void;
   /** The consumer cancelled the stream (e.g. fetch aborted): tell the sender. */
   cancel(reason: unknown): void;
@@ -136,10 +127,6 @@ export function createBodyReceiver(options: BodyReceiverOptions) {
   return {
     get stream(): ReadableStream<Uint8Array> {
       return (stream ??= makeStream());
-    },
-    /** Bytes handed to the consumer so far. */
-    get bytesRead(): number {
-      return bytesRead;
     },
     push(chunk: ArrayBuffer): void {
       if (done || ended || failed) return;

@@ -19,3 +19,17 @@ export function settleWithin<T>(ms: number, fallback: T, listen: (settle: (value
     if (settled) cleanup?.();
   });
 }
+
+/** Posts `message` and a reply port to `target`: the reply as `parse` reads it, `parse(undefined)` when posting throws, `fallback` after `ms`. */
+export function askOverPort<T>(target: Pick<MessagePort, 'postMessage'>, message: unknown, ms: number, fallback: T, parse: (data: unknown) => T): Promise<T> {
+  const { port1, port2 } = new MessageChannel();
+  return settleWithin(ms, fallback, (settle) => {
+    port1.onmessage = (ev: MessageEvent) => settle(parse(ev.data));
+    try {
+      target.postMessage(message, [port2]);
+    } catch {
+      settle(parse(undefined));
+    }
+    return () => port1.close();
+  });
+}

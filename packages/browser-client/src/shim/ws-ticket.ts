@@ -7,25 +7,13 @@
 import { WS_TICKET_PARAM } from '@wingman/protocol';
 import { WS_TICKET_QUERY_TIMEOUT_MS } from '../shared/constants';
 import { parseWsTicketReply, type WsTicketQuery } from '../shared/messages';
-import { settleWithin } from '../shared/settle-within';
+import { askOverPort } from '../shared/settle-within';
 
 export function requestWsTicket(url: string): Promise<string> {
   const controller = navigator.serviceWorker?.controller;
   if (!controller) return Promise.resolve('');
-  const { port1, port2 } = new MessageChannel();
-  const ticket = settleWithin<string | undefined>(WS_TICKET_QUERY_TIMEOUT_MS, undefined, (settle) => {
-    port1.onmessage = (ev: MessageEvent) => settle(parseWsTicketReply(ev.data));
-    try {
-      controller.postMessage({ type: 'wingman:ws-ticket', url } satisfies WsTicketQuery, [port2]);
-    } catch {
-      settle('');
-    }
-    return () => {
-      port1.onmessage = null;
-      port1.close();
-    };
-  });
-  return ticket.then((t) => {
+  const query: WsTicketQuery = { type: 'wingman:ws-ticket', url };
+  return askOverPort<string | undefined>(controller, query, WS_TICKET_QUERY_TIMEOUT_MS, undefined, parseWsTicketReply).then((t) => {
     // Said in the console: the socket now goes without the SW jar's cookies, and an app that authenticates it by an HttpOnly cookie will refuse it.
     if (t === undefined)
       console.warn(

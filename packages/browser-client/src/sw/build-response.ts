@@ -8,7 +8,7 @@
  */
 import { declaredBodyLength, APP_PORT_HEADER, APP_ROUTES_HEADER, SHIM_PATH, SW_SET_COOKIE_HEADER, SW_STATUS_HEADER } from '@wingman/protocol';
 import { isHtml, shimTag } from '../shared/html-inject';
-import type { WireHeaders } from '../shared/messages';
+import { header, type WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import { declaredLengthStream } from './declared-length';
 import { errorResponse } from './error-response';
@@ -71,10 +71,6 @@ export function canDecode(encoding: string): boolean {
   ok = quietly(() => new DecompressionStream(encoding as CompressionFormat)) !== undefined;
   decodable.set(encoding, ok);
   return ok;
-}
-
-function header(headers: WireHeaders, name: string): string | undefined {
-  return headers.find(([n]) => n === name)?.[1];
 }
 
 function bridgedSetCookies(headers: WireHeaders): string[] {

@@ -3,6 +3,7 @@
  * both feeding one stream, until one is clearly ahead. Only same-bytes bodies are raced (resumption assumes
  * it). docs/browser-client.md §Routing rules, "The first large download may be raced".
  */
+import { header } from '../shared/messages';
 import { P2P_BULK_ENOUGH_BYTES_PER_S, SWITCH_MARGIN, type PathName } from './path-choice';
 
 /** A body at least this large may be raced: it takes seconds on a slow path, and the race costs at most RACE_DECIDE_BYTES on the losing path. */
@@ -27,8 +28,6 @@ const RACE_SOLO_MS = 1_000;
 
 type Head = { status: number; headers: ReadonlyArray<readonly [string, string]> };
 
-const get = (h: Head, name: string) => h.headers.find(([n]) => n === name)?.[1];
-
 /** What onHead (router.ts) knows of a P2P response when it asks whether to race it. */
 export interface RaceFacts {
   method: string;
@@ -52,14 +51,14 @@ export function raceThis(f: RaceFacts): boolean {
 /** Whether `p2p` and `relay` are the same body, byte for byte, as far as their heads can tell. */
 export function sameBody(p2p: Head, relay: Head): boolean {
   if (p2p.status !== 200 || relay.status !== 200) return false;
-  const length = get(p2p, 'content-length');
-  if (length === undefined || length !== get(relay, 'content-length')) return false;
+  const length = header(p2p.headers, 'content-length');
+  if (length === undefined || length !== header(relay.headers, 'content-length')) return false;
   for (const h of [p2p, relay]) {
-    const coding = get(h, 'content-encoding')?.trim().toLowerCase();
+    const coding = header(h.headers, 'content-encoding')?.trim().toLowerCase();
     if (coding && coding !== 'identity') return false;
   }
   for (const validator of ['etag', 'last-modified']) {
-    const [a, b] = [get(p2p, validator), get(relay, validator)];
+    const [a, b] = [header(p2p.headers, validator), header(relay.headers, validator)];
     if (a !== undefined && b !== undefined && a !== b) return false;
   }
   return true;

@@ -54,7 +54,7 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
  * only when the jar holds nothing the browser's lacks for that URL (the fetch
  * then carried the cookies the SW's relay fetch would have).
  */
-function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): Promise<Obtained> {
+function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pick<SwCookies, 'relayHeaderFor'>): Promise<Extract<Obtained, { kind: 'relay' }>> {
   const answer = settleWithin<EarlyDocumentAnswer | undefined>(RESPONSE_HEAD_TIMEOUT_MS, undefined, (settle) => {
     port.onmessage = (ev: MessageEvent) => settle(parseEarlyDocumentAnswer(ev.data));
     return () => port.close();
@@ -74,7 +74,7 @@ function earlyDocument(url: URL, port: MessagePort, origin: string, cookies: Pic
 }
 
 interface Entry {
-  result: Promise<Obtained>;
+  result: ReturnType<typeof earlyDocument>;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -82,10 +82,7 @@ interface Entry {
 function discard(entry: Entry): void {
   clearTimeout(entry.timer);
   void entry.result.then(
-    (o) => {
-      const body = o.kind === 'incoming' ? o.incoming.body : o.kind === 'relay' ? o.res.body : null;
-      void body?.cancel().catch(() => undefined);
-    },
+    (o) => void o.res.body?.cancel().catch(() => undefined),
     () => undefined,
   );
 }

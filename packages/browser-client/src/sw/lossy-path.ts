@@ -52,7 +52,6 @@ export class LossyPath {
     if (observed || !this.remembered) this.probeOnly = false;
   }
 
-  /** A shell's announcement. */
   announced(m: ShellAnnounce): void {
     if (m.p2p && m.probing === true) this.pending.add(m.shellId);
     else this.pending.delete(m.shellId);

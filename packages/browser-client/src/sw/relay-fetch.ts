@@ -8,7 +8,7 @@
 import { EXCHANGE_HEADER, FETCH_METADATA_HEADER, ROUTE_HEADER, SW_COOKIE_HEADER, SW_COOKIE_MERGE_HEADER, VIA_HEADER, VIA_SW } from '@wingman/protocol';
 import type { RouteReason } from './route-decision';
 import type { RequestContext } from '../shared/cookie-jar';
-import type { WireHeaders } from '../shared/messages';
+import { header, type WireHeaders } from '../shared/messages';
 import type { SwCookies } from './cookies';
 import { ChannelError } from './errors';
 import { carriedMetadata } from './fetch-metadata';
@@ -81,15 +81,14 @@ export async function resumeViaRelay(
   why: ResumeWhy = 'channel-failed',
 ): Promise<ReadableStream<Uint8Array>> {
   const { status, headers } = first;
-  const get = (n: string) => headers.find(([k]) => k === n)?.[1];
-  const etag = get('etag');
-  const validator = etag && !etag.startsWith('W/') ? etag : get('last-modified');
-  const ranged = status === 200 && offset > 0 && get('accept-ranges') === 'bytes' && !request.headers.has('range');
+  const etag = header(headers, 'etag');
+  const validator = etag && !etag.startsWith('W/') ? etag : header(headers, 'last-modified');
+  const ranged = status === 200 && offset > 0 && header(headers, 'accept-ranges') === 'bytes' && !request.headers.has('range');
   const extraHeaders: Array<[string, string]> = ranged
     ? [['range', `bytes=${offset}-`], ...(validator ? [['if-range', validator] as [string, string]] : [])]
     : [];
   // A stalled body fetched again whole: worth it only while less than half of it has come.
-  if (why === 'body-stalled' && !ranged && !(Number(get('content-length')) >= 2 * offset))
+  if (why === 'body-stalled' && !ranged && !(Number(header(headers, 'content-length')) >= 2 * offset))
     throw new ChannelError('ERR_CONNECTION_LOST', 'more than half of the stalled body came over the channel, which keeps it', false);
   const cookie = await cookies.relayHeaderFor(url, context);
   const res = await relayFetch(request, { cookie, body: null, extraHeaders, route: why });

@@ -17,7 +17,7 @@ import { ABORT_ID_HEADER, BODY_BYTES_HEADER, BULK_MIN_BYTES, CHANNEL_COMING_WAIT
 import { takeAgentTime } from './agent-time';
 import type { RequestContext } from '../shared/cookie-jar';
 import type { AbortRegistry } from './abort-registry';
-import type { PathsUpdate } from '../shared/messages';
+import { header, type PathsUpdate } from '../shared/messages';
 import { buildResponse, incomingFromRelay, NULL_BODY_STATUSES, relayPassThrough, type BuildContext, type Incoming, type Obtained } from './build-response';
 import type { SwCookies } from './cookies';
 import type { EarlyDocuments } from './early-document';
@@ -209,7 +209,7 @@ async function overP2p(c: Carry, shell: ShellPick, reason: RouteReason): Promise
   // The path's time to the head: the request's, less what the agent and the app took.
   const agentMs = takeAgentTime(outcome.headers);
   const pathMs = Math.max(0, performance.now() - c.started - agentMs);
-  keepForFollowUp(c, outcome.status, outcome.headers.find(([n]) => n === 'location')?.[1], body.kind === 'bytes' ? body.bytes : null);
+  keepForFollowUp(c, outcome.status, header(outcome.headers, 'location'), body.kind === 'bytes' ? body.bytes : null);
   return onHead(c, shell, outcome, pathMs, alone);
 }
 
@@ -261,10 +261,10 @@ function onHead(
 ): Obtained | Promise<Obtained> {
   const { cls, method, target, request, deps } = c;
   const paths = deps.paths;
-  const length = Number(response.headers.find(([n]) => n === 'content-length')?.[1] ?? '');
+  const length = Number(header(response.headers, 'content-length') ?? '');
   paths.recordHead(cls, pathMs, performance.now(), alone);
   // A small body that came with its head: the page's Response is built from the bytes, no stream to feed.
-  const whole = inHand(response, length);
+  const whole = header(response.headers, 'content-length') !== undefined && length < BULK_MIN_BYTES ? response.whole() : undefined;
   if (whole) {
     paths.recordBody('p2p', method, target, whole.length, 0);
     return { kind: 'incoming', incoming: { status: response.status, headers: response.headers, body: null, bytes: whole, transport: 'p2p' } };
@@ -288,12 +288,6 @@ function onHead(
   const encoded = response.headers.some(([n, v]) => n === 'content-encoding' && v !== 'identity');
   if (method === 'GET' && !encoded) body = resumable(c, head, body);
   return { kind: 'incoming', incoming: { ...head, body, transport: 'p2p' } };
-}
-
-/** The whole body of a response declared small that arrived with its head; undefined otherwise (the body is then untouched). */
-function inHand(response: Extract<ShellOutcome, { kind: 'response' }>, length: number): Uint8Array | undefined {
-  if (!response.headers.some(([n]) => n === 'content-length') || !(length < BULK_MIN_BYTES)) return undefined;
-  return response.whole();
 }
 
 /** Races a P2P body against the same GET over the relay (bulk-race.ts); the winner's head and the whole body go to the page. */

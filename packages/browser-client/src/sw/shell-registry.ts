@@ -164,7 +164,11 @@ export function createShellRegistry(scope: RegistryScope, memory?: ChannelMemory
     },
     /** Waits up to `ms` for a shell to announce an open channel; then pick()'s answer. */
     async waitForChannel(clientId: string, resultingClientId: string, ms: number): Promise<ShellPick | undefined> {
-      if (!anyChannel()) await woken(channelWaiters, ms);
+      if (!anyChannel())
+        await settleWithin<void>(ms, undefined, (settle) => {
+          channelWaiters.add(settle);
+          return () => channelWaiters.delete(settle);
+        });
       return this.pick(clientId, resultingClientId);
     },
     /** A live shell window, channel or not, the most recently announced first (undefined: none). */
@@ -215,7 +219,11 @@ function channelRemembrance(memory: ChannelMemory | undefined) {
   };
 }
 
-/** After a SW start: every window re-announces (its port, its excludes); only those that had a channel are waited for. */
+/**
+ * After a SW start: every window re-announces (its port, its excludes). Those that had a channel are waited for, up to
+ * SW_SYNC_TIMEOUT_MS, until one has a channel (routing needs only one) or all answered without. `listen` installs
+ * (undefined: removes) the hook told of each announcement.
+ */
 async function resync(
   scope: RegistryScope,
   remembered: Promise<Set<string>>,
@@ -224,36 +232,14 @@ async function resync(
 ): Promise<void> {
   const [windows, hadChannel] = await Promise.all([scope.clients.matchAll({ type: 'window' }), remembered]);
   for (const w of windows) w.postMessage({ type: 'wingman:sync' }, []);
-  const awaited = windows.filter((w) => hadChannel.has(w.id));
-  if (awaited.length > 0) await announcements(awaited, hasChannel, listen);
-}
-
-/**
- * Waits, up to SW_SYNC_TIMEOUT_MS, for the `awaited` windows to announce
- * themselves after a sync, until one has a channel (routing needs only one)
- * or all answered without. `listen` installs (undefined: removes) the hook.
- */
-function announcements(
-  awaited: readonly WindowClient[],
-  hasChannel: () => boolean,
-  listen: (fn: ((clientId: string) => void) | undefined) => void,
-): Promise<void> {
-  const silent = new Set(awaited.map((w) => w.id));
-  return settleWithin<void>(SW_SYNC_TIMEOUT_MS, undefined, (settle) => {
+  const silent = new Set(windows.filter((w) => hadChannel.has(w.id)).map((w) => w.id));
+  if (silent.size === 0) return;
+  await settleWithin<void>(SW_SYNC_TIMEOUT_MS, undefined, (settle) => {
     if (hasChannel()) return settle();
     listen((clientId) => {
       silent.delete(clientId);
       if (hasChannel() || silent.size === 0) settle();
     });
     return () => listen(undefined);
-  });
-}
-
-/** Resolves when one of `waiters` is woken, or after `ms`. */
-function woken(waiters: Set<() => void>, ms: number): Promise<void> {
-  return settleWithin<void>(ms, undefined, (settle) => {
-    const wake = () => settle();
-    waiters.add(wake);
-    return () => waiters.delete(wake);
   });
 }

@@ -13,7 +13,6 @@ export function createSwitches() {
     announced(m: { off?: readonly SpeedSwitch[] }): void {
       if (m.off) off = new Set(m.off);
     },
-    /** Whether the mechanism is on. */
     on: (name: SpeedSwitch): boolean => !off.has(name),
   };
 }

@@ -78,17 +78,18 @@ describe('a body over a MessagePort', () => {
     });
     const [, got] = await Promise.all([pumpToSender(source, p.sender), readAll(p.receiver.stream)]);
     expect(Buffer.from(got).equals(Buffer.from(data))).toBe(true);
-    expect(p.receiver.bytesRead).toBe(data.length);
     p.close();
   });
 
   it('never has more than one window (plus one chunk) in flight with a slow consumer', async () => {
     const p = pair();
     const chunk = new Uint8Array(16 * 1024);
+    let enqueued = 0;
     const source = new ReadableStream<Uint8Array>({
       pull(c) {
         c.enqueue(chunk.slice());
-        if (p.sender.bytesSent >= 1024 * 1024) c.close();
+        enqueued += chunk.length;
+        if (enqueued >= 1024 * 1024) c.close();
       },
     });
     await Promise.all([pumpToSender(source, p.sender), readAll(p.receiver.stream, 1)]);
