@@ -136,6 +136,10 @@ export function createIsolatedPeerHost(options: IsolatedPeerHostOptions) {
     get ended() {
       return ended;
     },
+    /** Viewers that have offered to it. */
+    get viewersServed() {
+      return served.size;
+    },
     handleSignal(viewerId: string, message: ViewerSignal) {
       if (message.type === 'offer') {
         negotiating.add(viewerId);

@@ -3,7 +3,8 @@
  * crash the process that sends on a channel its viewer is closing; with a
  * process per viewer that crash ends only the leaving viewer's channel, never
  * another viewer's exchanges. A spare process (spare-host.ts) answers the
- * next offer as fast as one shared host would. Cost: ~35 MB (PSS) per P2P
+ * next offer as fast as one shared host would; a process whose viewer left
+ * RETIRE_AFTER_MS ago, alive, becomes that spare. Cost: ~35 MB (PSS) per P2P
  * viewer; docs/architecture.md §Who owns what.
  */
 import type { IceServer, ViewerSignal } from '@wingman/protocol';
@@ -28,7 +29,7 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
     retiring.delete(viewerId);
   };
 
-  /** Its process ends unless the viewer offers again meanwhile. */
+  /** Its process becomes the spare, or ends, unless the viewer offers again meanwhile. */
   const retireLater = (viewerId: string) => {
     if (retiring.has(viewerId) || !hosts.has(viewerId)) return;
     const timer = setTimeout(() => {
@@ -36,7 +37,7 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
       const h = hosts.get(viewerId);
       if (!h || h.peers().length > 0) return;
       hosts.delete(viewerId);
-      h.close();
+      if (!spare.recycle(h)) h.close();
     }, RETIRE_AFTER_MS);
     timer.unref?.();
     retiring.set(viewerId, timer);

@@ -3,7 +3,8 @@
  * node and wrtc loaded and warmed. A start costs ~0.11 s of CPU on an idle machine: the next spare waits until the
  * agent has forwarded no request for SPARE_QUIET_MS (the page load that took the last one is over), or SPARE_LATEST_MS
  * after the take. Spares that die (no viewer to blame: the machine may not run them) make the next start wait, 0.5 s
- * doubling up to 30 s, until one gets ready.
+ * doubling up to 30 s, until one gets ready. A process whose viewer has gone is the next spare in place of a new one
+ * (recycle): warm from serving that viewer, its next page load costs the developer a quarter less CPU (docs/speed-ledger.md).
  */
 import { backoffDelay } from '@wingman/protocol';
 import type { HostCrash, IsolatedPeerHost } from './isolated-peer-host';
@@ -13,6 +14,8 @@ export const SPARE_QUIET_MS = 500;
 /** …or this long after the last one was taken, however busy the agent is, ms. */
 export const SPARE_LATEST_MS = 10_000;
 const START_RETRY = { initialMs: 500, maxMs: 30_000, jitter: false } as const;
+/** A process serves at most this many viewers, one after another, then ends: whatever a viewer leaves behind stays bounded. */
+export const MAX_VIEWERS_PER_HOST = 32;
 
 export function createSpareHost(make: () => IsolatedPeerHost) {
   let spare: IsolatedPeerHost | undefined;
@@ -48,6 +51,13 @@ export function createSpareHost(make: () => IsolatedPeerHost) {
       latest = lastBusy + SPARE_LATEST_MS;
       startWhenQuiet(lastBusy);
       return h;
+    },
+    /** `h`, whose viewer has gone, becomes the spare (a new one that served nobody ends; a start waiting is then not needed); false: `h` is to end. */
+    recycle(h: IsolatedPeerHost): boolean {
+      if (closed || h.ended || h.viewersServed >= MAX_VIEWERS_PER_HOST) return false;
+      if (spare !== h) spare?.close();
+      spare = h;
+      return true;
     },
     /** The agent forwarded a request (relay or P2P): a page load is going on. */
     busy() {

@@ -6,12 +6,22 @@
  * badge-states runs the real processes).
  */
 import type { IsolatedPeerHost } from '../../src/p2p/isolated-peer-host';
-import { createSpareHost, SPARE_LATEST_MS, SPARE_QUIET_MS } from '../../src/p2p/spare-host';
+import { createSpareHost, MAX_VIEWERS_PER_HOST, SPARE_LATEST_MS, SPARE_QUIET_MS } from '../../src/p2p/spare-host';
+
+/** A stand-in process: whether it was closed, and how many viewers it has served. */
+type StandIn = IsolatedPeerHost & { closed: boolean; viewersServed: number };
 
 function starts() {
-  const made: IsolatedPeerHost[] = [];
+  const made: StandIn[] = [];
   const make = () => {
-    const h = { ended: false, close: () => undefined } as unknown as IsolatedPeerHost;
+    const h = {
+      ended: false,
+      closed: false,
+      viewersServed: 0,
+      close() {
+        h.closed = true;
+      },
+    } as unknown as StandIn;
     made.push(h);
     return h;
   };
@@ -57,6 +67,32 @@ describe('the next spare host process', () => {
     expect(made).toHaveLength(1);
     jest.advanceTimersByTime(every);
     expect(made).toHaveLength(2);
+    spares.close();
+  });
+
+  it('is the process whose viewer left, warm, in place of a new one: the new one ends, and one that waits to start never does', () => {
+    const { made, spares } = starts();
+    const first = spares.take()!;
+    jest.advanceTimersByTime(SPARE_QUIET_MS);
+    expect(made).toHaveLength(2);
+    expect(spares.recycle(first)).toBe(true);
+    expect({ spare: spares.current === first, freshClosed: made[1]!.closed }).toEqual({ spare: true, freshClosed: true });
+    // Taken again, its viewer leaves before the next spare's start: that start is called off.
+    expect(spares.take()).toBe(first);
+    expect(spares.recycle(first)).toBe(true);
+    jest.advanceTimersByTime(SPARE_LATEST_MS);
+    expect(made).toHaveLength(2);
+    expect(spares.current).toBe(first);
+    spares.close();
+  });
+
+  it('is never a process that ended, nor one that has served MAX_VIEWERS_PER_HOST viewers', () => {
+    const { made, spares } = starts();
+    const worn = spares.take() as StandIn;
+    worn.viewersServed = MAX_VIEWERS_PER_HOST;
+    expect(spares.recycle(worn)).toBe(false);
+    const ended = { ...made[0]!, ended: true } as StandIn;
+    expect(spares.recycle(ended)).toBe(false);
     spares.close();
   });
 });
