@@ -110,8 +110,10 @@ export async function createTunnelServer(options: CreateTunnelServerOptions = {}
         tokenSessions.remove(session);
       },
     });
-    const { expired, attached, detached } = cluster.node;
-    Object.assign(events, { expired, attached, detached });
+    const node = cluster.node;
+    events.expired = (session) => node.expired(session);
+    events.attached = (session) => node.attached(session);
+    events.detached = (session) => node.detached(session);
   }
   // Stable names: in Redis for a cluster, in the state directory for one node (sessions/session-names.ts).
   const names = cluster ? cluster.directory.names : loadNameStoreOrWarn(config.stateDir, config.tokens, (name) => registry.get(name) !== undefined, logger);
