@@ -10,11 +10,10 @@
 //                               <package>/assets/inspector (relay-server's src/inspector/assets.ts
 //                               resolves it two levels above the bin: dist/bin/ here)
 //   npm-shrinkwrap.json         the native dependency's tree, from the root lockfile
-// Everything in the workspace and every pure-JS dependency is bundled by esbuild
-// from the compiled dist/ of the workspace packages (what the tests run);
-// @roamhq/wrtc stays a real dependency: it is a native addon with per-platform
+// The three programs are the bundles `npm run build` made (scripts/bundle-bins.mjs:
+// everything in the workspace and every pure-JS dependency inside, what the tests
+// run); @roamhq/wrtc stays a real dependency: it is a native addon with per-platform
 // packages. Needs `npm run build` at the root first.
-import { build } from 'esbuild';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +25,7 @@ const NATIVE = Object.keys(pkg.dependencies);
 
 const entries = {
   wingman: join(root, 'packages/relay-server/dist/bin/wingman.js'),
-  'host-process': join(root, 'packages/relay-server/dist/p2p/host-process.js'),
+  'host-process': join(root, 'packages/relay-server/dist/bin/host-process.js'),
   'wingman-server': join(root, 'packages/tunnel-server/dist/bin/wingman-server.js'),
 };
 const BROWSER_FILES = ['client.js', 'sw.js', 'shim.js', 'diagnostics.js'];
@@ -54,20 +53,8 @@ if (agentVersion !== pkg.version) {
 
 const out = join(here, 'dist');
 rmSync(out, { recursive: true, force: true });
-await build({
-  entryPoints: Object.entries(entries).map(([name, file]) => ({ out: name, in: file })),
-  outdir: join(out, 'bin'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external: NATIVE,
-  legalComments: 'inline',
-  logLevel: 'warning',
-  // A dependency's own `process.env.NODE_ENV` checks keep working at run time.
-});
-
-mkdirSync(out, { recursive: true });
+mkdirSync(join(out, 'bin'), { recursive: true });
+for (const [name, file] of Object.entries(entries)) copyFileSync(file, join(out, 'bin', `${name}.js`));
 for (const file of [...BROWSER_FILES.flatMap((f) => [f, `${f}.map`]), ...INLINE_FILES]) copyFileSync(join(browserDist, file), join(out, file));
 copyFileSync(join(root, 'LICENSE'), join(here, 'LICENSE'));
 rmSync(join(here, 'assets'), { recursive: true, force: true });

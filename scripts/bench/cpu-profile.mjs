@@ -17,7 +17,8 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSequentialGetter } from './measure/sequential-get.mjs';
@@ -31,6 +32,8 @@ import { wingmanRelayRow } from './rows/wingman-relay.mjs';
 
 const ROWS = [wingmanRelayRow, muxFloorRow, localtunnelRow, tcpPipesRow, p2pProfileRow];
 const WARMUP_REQUESTS = 500;
+/** Source maps by the file they map (null: none): the bundled programs' (scripts/bundle-bins.mjs) and tsc's. */
+const maps = new Map();
 /**
  * Native stream-write bindings: the write(2)/writev(2) syscall, which on
  * loopback also runs the receiver's TCP input. The profiler samples wall-clock
@@ -146,8 +149,8 @@ function summarize(profile, from, to, requests, n) {
     const cf = nodes.get(profile.samples[i]);
     if (!cf || cf.functionName === '(idle)') continue;
     const dt = profile.timeDeltas[i];
-    const file = shortUrl(cf.url);
-    const fn = `${cf.functionName || '(anonymous)'}${file ? ` ${file}:${cf.lineNumber + 1}` : ''}`;
+    const { file, line } = sourceOf(cf);
+    const fn = `${cf.functionName || '(anonymous)'}${file ? ` ${file}:${line}` : ''}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
     byFile.set(file || cf.functionName, (byFile.get(file || cf.functionName) ?? 0) + dt);
     total += dt;
@@ -159,6 +162,19 @@ function summarize(profile, from, to, requests, n) {
       .slice(0, n)
       .map(([k, v]) => [k, v / requests]);
   return { totalUs: total / requests, writesUs: writes / requests, byFunction: topOf(byFunction), byFile: topOf(byFile) };
+}
+
+/**
+ * A frame's file and line (1-based) in the source, through the map beside its file when there is one:
+ * in a bundle, the module the code came from.
+ * @param {{ url: string, lineNumber: number, columnNumber: number }} cf
+ */
+function sourceOf(cf) {
+  const path = cf.url.startsWith('file://') ? fileURLToPath(cf.url) : cf.url;
+  if (!maps.has(path)) maps.set(path, existsSync(`${path}.map`) ? new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8'))) : null);
+  const entry = maps.get(path)?.findEntry(cf.lineNumber, cf.columnNumber);
+  if (!entry?.originalSource) return { file: shortUrl(cf.url), line: cf.lineNumber + 1 };
+  return { file: shortUrl(resolve(dirname(path), entry.originalSource)), line: entry.originalLine + 1 };
 }
 
 /** node:internal names stay; file URLs lose everything up to the package or node_modules directory. */
