@@ -188,6 +188,22 @@ export function childPids(pid: number): number[] {
   return out;
 }
 
+/**
+ * The agent's P2P host processes: its children already running `host-process.js`. A child between
+ * fork() and exec() still runs the agent's image, and the agent's libuv waits for that exec
+ * synchronously: stopping such a child (SIGSTOP) would stop the agent's event loop with it. On a
+ * busy machine a new child can wait tens of ms to be scheduled into its exec.
+ */
+export function hostProcessPids(agentPid: number): number[] {
+  return childPids(agentPid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('host-process.js');
+    } catch {
+      return false; // ended while we looked
+    }
+  });
+}
+
 /** The pid of the agent's P2P host process serving `viewerId` (one per viewer), from its `peer` event; checked to be the agent's child. */
 export async function p2pHostOf(agent: Proc, viewerId: string | undefined): Promise<number> {
   if (viewerId === undefined) throw new Error('no viewer id: the page has no P2P channel');

@@ -18,7 +18,7 @@ import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { metricSum, send } from '../helpers/http-client';
 import { closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
 import { until } from '../helpers/wait';
-import { childPids, startTunnel, type Tunnel } from '../helpers/processes';
+import { childPids, hostProcessPids, startTunnel, type Tunnel } from '../helpers/processes';
 
 jest.setTimeout(60_000);
 
@@ -95,10 +95,10 @@ describe('a native crash of a P2P host process', () => {
     // Before any viewer, the agent's only child is the spare that the first offer goes to (ready or not: it dies with a viewer).
     const [spare] = await until(
       () => {
-        const pids = childPids(t.agent.child.pid!);
+        const pids = hostProcessPids(t.agent.child.pid!);
         return pids.length === 1 ? pids : undefined;
       },
-      { timeoutMs: 10_000, intervalMs: 50, what: 'the spare P2P host process', observe: () => childPids(t.agent.child.pid!).join(',') },
+      { timeoutMs: 10_000, intervalMs: 50, what: 'the spare P2P host process', observe: () => hostProcessPids(t.agent.child.pid!).join(',') },
     );
     // Frozen, it takes the offer into its IPC pipe and never answers it.
     process.kill(spare!, 'SIGSTOP');

@@ -12,7 +12,7 @@
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
 import { metricSum } from '../../../../test/helpers/http-client';
-import { childPids, p2pHostOf } from '../../../../test/helpers/processes';
+import { hostProcessPids, p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
@@ -144,10 +144,10 @@ describe("the shell's badge after faults", () => {
       // Before any viewer, the agent's one child is the spare host process that the page's offer goes to.
       const spare = await until(
         () => {
-          const now = childPids(refusing.agent.child.pid!);
+          const now = hostProcessPids(refusing.agent.child.pid!);
           return now.length === 1 ? now[0] : undefined;
         },
-        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the spare P2P host process', observe: () => childPids(refusing.agent.child.pid!) },
+        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the spare P2P host process', observe: () => hostProcessPids(refusing.agent.child.pid!) },
       );
       // Frozen, it takes the offer into its IPC pipe and never answers it; killed, the agent tells the page ERR_P2P_UNAVAILABLE.
       process.kill(spare, 'SIGSTOP');
@@ -203,7 +203,7 @@ describe("the shell's badge after faults", () => {
 
     it('says the channel is unresponsive, that ICE timed out at the frozen spare, and P2P over a new host process', async () => {
       const { page } = browser;
-      const children = () => childPids(own.agent.child.pid!);
+      const children = () => hostProcessPids(own.agent.child.pid!);
       const spare = await until(() => (children().length === 1 ? children()[0] : undefined), {
         timeoutMs: WAIT_MS,
         intervalMs: READ_EVERY_MS,
