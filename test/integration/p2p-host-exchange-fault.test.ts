@@ -37,12 +37,18 @@ if (process.argv[1] && process.argv[1].endsWith('host-process.js')) {
     if (chunk && chunk.includes(${JSON.stringify(HTTP_CLIENT_MARKER)})) throw new assert.AssertionError({ message: 'injected fault in the HTTP client' });
     return chunk;
   };
-  const headers = require(${JSON.stringify(join(ROOT, 'packages/relay-server/dist/forward/headers.js'))});
-  // What the forwarder calls for each request's head, synchronously in the stream's listener.
-  const forwardedRequest = headers.forwardedRequest;
-  headers.forwardedRequest = function (list, options) {
-    if (list.some(([name, value]) => name === 'x-fault' && value === 'listener')) throw new Error('injected fault in a stream listener');
-    return forwardedRequest(list, options);
+  // The host process is one bundled file (scripts/bundle-bins.mjs): the fault goes into the forwarder's
+  // forwardedRequest as the file is compiled, at the top of its body.
+  const Module = require('node:module');
+  const compile = Module.prototype._compile;
+  const entry = 'function forwardedRequest(headers, options) {';
+  Module.prototype._compile = function (content, filename) {
+    if (filename === process.argv[1]) {
+      const at = content.indexOf(entry);
+      if (at < 0 || content.includes(entry, at + 1)) throw new Error('faults.js: no single forwardedRequest in ' + filename);
+      content = content.replace(entry, entry + " if (headers.some(([n, v]) => n === 'x-fault' && v === 'listener')) throw new Error('injected fault in a stream listener');");
+    }
+    return compile.call(this, content, filename);
   };
 }
 `;
