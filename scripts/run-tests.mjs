@@ -220,6 +220,10 @@ function summarize(results) {
       `  ${r.name.padEnd(22)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${String(r.skipped).padStart(4)} skipped  ${(r.durationMs / 1000).toFixed(1)} s  ${status}${note}`,
     );
   }
+  // Named last, beside the counts: a log cut to its tail still says which tests failed.
+  const failures = results.flatMap((r) => r.failures.map((f) => ({ ...f, phase: r.name })));
+  if (failures.length > 0) console.log('\n[run-tests] failed tests');
+  for (const f of failures) console.log(`  ${f.phase}: ${f.test}\n      ${f.error}`);
   const passed = results.reduce((n, r) => n + r.passed, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const skipped = results.reduce((n, r) => n + r.skipped, 0);

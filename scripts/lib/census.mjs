@@ -3,13 +3,12 @@
  * one run from the results the runner kept (WINGMAN_TEST_RESULTS_DIR).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failedTests } from './jest-failures.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PROJECTS = new Set(['unit', 'integration', 'e2e', 'lab']);
-/** Longest first error line kept per failing test, characters. */
-const ERROR_LINE_CHARS = 160;
 
 /**
  * @param {string[]} argv
@@ -50,30 +49,11 @@ export function failuresOfRun(dir) {
   for (const phase of phases) {
     const resultsFile = join(dir, `${phase.name}.json`);
     if (!existsSync(resultsFile)) continue;
-    const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-    for (const file of results.testResults ?? []) {
-      const name = relative(ROOT, file.name);
-      const failed = (file.assertionResults ?? []).filter((a) => a.status === 'failed');
-      for (const a of failed) failures.push({ test: `${name} › ${a.fullName}`, error: firstLine(a.failureMessages?.[0]) });
-      // A file that failed outside any test (beforeAll, an import, a leaked error).
-      if (failed.length === 0 && file.status === 'failed') failures.push({ test: `${name} (the file)`, error: firstLine(file.message) });
-    }
+    failures.push(...failedTests(JSON.parse(readFileSync(resultsFile, 'utf8')), ROOT));
   }
   for (const phase of phases) {
     if (phase.code !== 0 && phase.problem) failures.push({ test: `(the run: ${phase.name})`, error: phase.problem });
   }
   if (phases.length === 0) failures.push({ test: '(the run)', error: 'the runner wrote no phase record: see its output above' });
   return failures;
-}
-
-/** @param {string | undefined} text */
-function firstLine(text) {
-  const line =
-    String(text ?? '')
-      .replace(/\u001b\[[0-9;]*m/g, '')
-      .split('\n')
-      .map((l) => l.trim())
-      // jest's own headings ("● Test suite failed to run") say nothing of the cause.
-      .find((l) => l.length > 0 && !l.startsWith('●')) ?? '';
-  return line.length > ERROR_LINE_CHARS ? `${line.slice(0, ERROR_LINE_CHARS - 1)}…` : line;
 }

@@ -3,6 +3,8 @@ export interface FileCounts {
   passed: number;
   failed: number;
   skipped: number;
+  /** the failing tests' full names (a crashed attempt's finished files) */
+  failedTests?: string[];
 }
 
 export interface CrashRecord {
@@ -12,6 +14,8 @@ export interface CrashRecord {
 
 export interface JestPhaseResult extends FileCounts {
   name: string;
+  /** the failing tests, named, with their first error line */
+  failures: Array<{ test: string; error: string }>;
   code: number;
   durationMs: number;
   problem: string | null;

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failedTests } from './jest-failures.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Logs each test file's start and end, so a crash leaves a record of what finished. */
@@ -53,6 +54,7 @@ const KILL_GRACE_MS = 5_000;
  * @property {number} passed
  * @property {number} failed
  * @property {number} skipped
+ * @property {string[]} [failedTests] the failing tests' full names
  */
 
 /**
@@ -69,6 +71,7 @@ const KILL_GRACE_MS = 5_000;
  * @property {number} passed
  * @property {number} failed tests that failed plus suites that crashed before running
  * @property {number} skipped
+ * @property {Array<{ test: string, error: string }>} failures the failing tests, named, with the first lines of their error
  * @property {number} durationMs
  * @property {string | null} problem why the phase did not end normally
  * @property {string | null} crashSignal the signal jest itself died of (a native
@@ -163,7 +166,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
       process.off('SIGINT', forward);
       process.off('SIGTERM', forward);
       const durationMs = Date.now() - started;
-      const counts = readCounts(outputFile);
+      const counts = readCounts(outputFile, root);
       if (counts === null) {
         const crashed = problem === null && CRASH_SIGNALS.has(signal);
         // What the tests started (agents, servers, Chromium) outlives a crashed
@@ -175,6 +178,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
           passed: 0,
           failed: 0,
           skipped: 0,
+          failures: [],
           durationMs,
           problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
           crashSignal: crashed ? signal : null,
@@ -196,8 +200,9 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
 /**
  * Reads jest's --json results; null when missing or unreadable.
  * @param {string} file
+ * @param {string} root
  */
-function readCounts(file) {
+function readCounts(file, root) {
   if (!existsSync(file)) return null;
   try {
     const r = JSON.parse(readFileSync(file, 'utf8'));
@@ -207,6 +212,7 @@ function readCounts(file) {
       failed: (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0),
       skipped: (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0),
       success: r.success === true,
+      failures: failedTests(r, root),
     };
   } catch {
     return null;
@@ -233,7 +239,12 @@ function readProgress(file) {
     }
     if (typeof entry.start === 'string') running = entry.start;
     if (typeof entry.done === 'string') {
-      finished.set(entry.done, { passed: entry.passed ?? 0, failed: entry.failed ?? 0, skipped: entry.skipped ?? 0 });
+      finished.set(entry.done, {
+        passed: entry.passed ?? 0,
+        failed: entry.failed ?? 0,
+        skipped: entry.skipped ?? 0,
+        failedTests: entry.failedTests ?? [],
+      });
       if (running === entry.done) running = null;
     }
   }

@@ -26,7 +26,7 @@ const MAX_ATTEMPTS = 4;
  * @returns {Promise<import('./jest-phase.mjs').JestPhaseResult>}
  */
 export async function resumeAfterCrash({ phase, first, root, outputDir, deadline }) {
-  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const totals = { passed: 0, failed: 0, skipped: 0, failures: [] };
   /** @type {Set<string>} */
   const done = new Set();
   const notes = [];
@@ -39,6 +39,7 @@ export async function resumeAfterCrash({ phase, first, root, outputDir, deadline
       totals.passed += attempt.passed;
       totals.failed += attempt.failed;
       totals.skipped += attempt.skipped;
+      totals.failures.push(...attempt.failures);
       if (attempt.problem) notes.push(attempt.problem);
       break;
     }
@@ -47,10 +48,12 @@ export async function resumeAfterCrash({ phase, first, root, outputDir, deadline
       totals.passed += counts.passed;
       totals.failed += counts.failed;
       totals.skipped += counts.skipped;
+      for (const t of counts.failedTests ?? []) totals.failures.push({ test: `${relative(root, file)} › ${t}`, error: '(before jest crashed)' });
     }
     if (attempt.crash.running) {
       done.add(attempt.crash.running);
       totals.failed += 1;
+      totals.failures.push({ test: `${relative(root, attempt.crash.running)} (the file)`, error: `jest died of ${attempt.crashSignal} while it ran` });
     }
     const where = attempt.crash.running ? `in ${relative(root, attempt.crash.running)} (counted as a failed file)` : 'between two test files';
     const note = `jest died of ${attempt.crashSignal} ${where}`;

@@ -23,7 +23,7 @@ describe('the census', () => {
     expect(() => parseCensusArgs(['--only', 'e2e,browsers'])).toThrow(/--only takes a comma-separated list/);
   });
 
-  it("lists each failing test of a run with its first error line, and the run's failed phase", async () => {
+  it("lists each failing test of a run with the first lines of its error, and the run's failed phase", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wingman-census-'));
     try {
       writeFileSync(join(dir, 'a.test.js'), "test('passes', () => {});\ntest('fails', () => { throw new Error('the reason'); });\n");
@@ -38,6 +38,10 @@ describe('the census', () => {
         outputDir: out,
         deadlineMs: 120_000,
       });
+      // The runner's summary names them from the phase's own record.
+      expect(phase.failures.map((f) => f.test).sort()).toEqual(
+        [`${relative(ROOT, join(dir, 'a.test.js'))} › fails`, `${relative(ROOT, join(dir, 'b.test.js'))} (the file)`].sort(),
+      );
       writeFileSync(join(out, 'phases.json'), JSON.stringify([{ ...phase, crash: undefined, problem: 'jest exited 1' }]));
       const failures = failuresOfRun(out);
       const a = relative(ROOT, join(dir, 'a.test.js'));

@@ -62,6 +62,7 @@ describe('the test runner after a native crash of jest', () => {
     expect([...(first.crash?.finished.keys() ?? [])]).toEqual([join(dir, 'a.test.js')]);
     // a's two tests counted once (from the crashed attempt), b as one failed file, c from the resumed attempt.
     expect(final).toMatchObject({ code: 1, passed: 3, failed: 1 });
+    expect(final.failures).toEqual([{ test: `${relative(ROOT, join(dir, 'b.test.js'))} (the file)`, error: 'jest died of SIGSEGV while it ran' }]);
     expect(final.problem).toContain(`SIGSEGV in ${relative(ROOT, join(dir, 'b.test.js'))}`);
     expect(final.problem).toContain('the crash fails the run');
     // b ran once: the crash was not retried.
@@ -72,6 +73,10 @@ describe('the test runner after a native crash of jest', () => {
     const { first, final } = await run(1, true);
     expect(first.crash?.running).toBe(join(dir, 'b.test.js'));
     expect(final).toMatchObject({ code: 1, passed: 2, failed: 2 });
+    expect(final.failures.map((f) => f.test)).toEqual([
+      `${relative(ROOT, join(dir, 'a.test.js'))} › a2`,
+      `${relative(ROOT, join(dir, 'b.test.js'))} (the file)`,
+    ]);
   }, 180_000);
 
   it('keeps the results jest wrote when it crashes on its way out, and fails the phase', async () => {
