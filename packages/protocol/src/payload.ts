@@ -134,7 +134,7 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** Encodes a request head (REQUEST, WS_OPEN). Throws ProtocolError for heads the wire cannot carry. */
 export function encodeRequestHead(head: RequestHead): Uint8Array {
-  const w = new Writer();
+  const w = new Writer(3 + head.method.length + head.target.length + headersBytes(head.headers));
   const method = latin1Encode(head.method);
   if (method.length === 0 || method.length > MAX_METHOD_BYTES || !TOKEN.test(head.method.toLowerCase())) {
     throw protocolError('ERR_INVALID_HEAD', `invalid method "${head.method.slice(0, 40)}"`);
@@ -150,13 +150,13 @@ export function encodeRequestHead(head: RequestHead): Uint8Array {
 
 export function decodeRequestHead(p: Uint8Array): RequestHead {
   const r = new Reader(p);
-  const method = latin1Decode(r.bytes(r.u8()));
+  const method = r.latin1(r.u8());
   if (method.length === 0 || method.length > MAX_METHOD_BYTES || !TOKEN.test(method.toLowerCase())) {
     throw protocolError('ERR_INVALID_HEAD', 'invalid method');
   }
   const targetLen = r.u16();
   if (targetLen > MAX_TARGET_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `request target of ${targetLen} bytes`);
-  const target = latin1Decode(r.bytes(targetLen));
+  const target = r.latin1(targetLen);
   if (!isOriginForm(target)) throw protocolError('ERR_INVALID_HEAD', 'request target must be origin-form');
   const headers = readHeaders(r);
   r.end();
@@ -167,7 +167,7 @@ export function encodeResponseHead(head: ResponseHead): Uint8Array {
   if (!Number.isInteger(head.status) || head.status < 100 || head.status > 999) {
     throw protocolError('ERR_INVALID_HEAD', `invalid status ${head.status}`);
   }
-  const w = new Writer();
+  const w = new Writer(2 + headersBytes(head.headers));
   w.u16(head.status);
   writeHeaders(w, head.headers);
   return w.finish();
@@ -182,6 +182,13 @@ export function decodeResponseHead(p: Uint8Array): ResponseHead {
   return { status, headers };
 }
 
+/** What writeHeaders writes for latin1 text: the exact size of the Writer's one buffer. */
+function headersBytes(headers: HeaderList): number {
+  let n = 2;
+  for (const [name, value] of headers) n += 3 + name.length + value.length;
+  return n;
+}
+
 function writeHeaders(w: Writer, headers: HeaderList): void {
   if (headers.length > MAX_HEADER_COUNT) throw protocolError('ERR_TOO_MANY_HEADERS', `${headers.length} headers > ${MAX_HEADER_COUNT}`);
   w.u16(headers.length);
@@ -191,8 +198,7 @@ function writeHeaders(w: Writer, headers: HeaderList): void {
       throw protocolError('ERR_INVALID_HEADER', `invalid header name "${rawName.slice(0, 40)}"`);
     }
     if (BAD_VALUE.test(value)) throw protocolError('ERR_INVALID_HEADER', `header "${name}" has a control character`);
-    const v = latin1Encode(value);
-    w.u8(name.length).bytes(latin1Encode(name)).u16(v.length).bytes(v);
+    w.u8(name.length).latin1(name).u16(value.length).latin1(value);
   }
   if (w.length > MAX_PAYLOAD_BYTES) throw protocolError('ERR_HEADER_TOO_LARGE', `head of ${w.length} bytes > ${MAX_PAYLOAD_BYTES}`);
 }
@@ -202,9 +208,9 @@ function readHeaders(r: Reader): HeaderList {
   if (count > MAX_HEADER_COUNT) throw protocolError('ERR_TOO_MANY_HEADERS', `${count} headers > ${MAX_HEADER_COUNT}`);
   const headers: HeaderList = [];
   for (let i = 0; i < count; i++) {
-    const name = latin1Decode(r.bytes(r.u8()));
+    const name = r.latin1(r.u8());
     if (!TOKEN.test(name)) throw protocolError('ERR_INVALID_HEADER', 'invalid header name (must be a lower-case token)');
-    const value = latin1Decode(r.bytes(r.u16()));
+    const value = r.latin1(r.u16());
     if (BAD_VALUE.test(value)) throw protocolError('ERR_INVALID_HEADER', `header "${name}" has a control character`);
     headers.push([name, value]);
   }
@@ -230,13 +236,7 @@ function view_(b: Uint8Array): DataView {
 
 /** HTTP field text is bytes (RFC 9110 §5.5); latin1 maps each byte to one code unit both ways. */
 export function latin1Encode(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff) throw protocolError('ERR_INVALID_HEADER', 'header text outside latin1');
-    out[i] = c;
-  }
-  return out;
+  return new Writer(s.length).latin1(s).finish();
 }
 
 /** Bytes per String.fromCharCode call: far below any engine's argument-count limit. */
@@ -253,11 +253,14 @@ export function latin1Decode(b: Uint8Array): string {
 }
 
 class Writer {
-  private buf = new Uint8Array(512);
+  private buf: Uint8Array;
   length = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
   private grow(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(64, this.buf.length * 2);
     while (size < this.length + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.length));
@@ -280,13 +283,25 @@ class Writer {
     this.length += b.length;
     return this;
   }
+  /** Written in place, no array per field. */
+  latin1(s: string): this {
+    this.grow(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0xff) throw protocolError('ERR_INVALID_HEADER', 'header text outside latin1');
+      this.buf[this.length++] = c;
+    }
+    return this;
+  }
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length);
   }
 }
 
 class Reader {
   private offset = 0;
+  /** The whole payload as latin1, decoded once: a field is a slice of it, not a view and a decode of its own. */
+  private text: string | undefined;
   constructor(private readonly buf: Uint8Array) {}
   private need(n: number): void {
     if (this.offset + n > this.buf.length) throw protocolError('ERR_INVALID_HEAD', 'head payload truncated');
@@ -301,11 +316,10 @@ class Reader {
     this.offset += 2;
     return v;
   }
-  bytes(n: number): Uint8Array {
+  latin1(n: number): string {
     this.need(n);
-    const b = this.buf.subarray(this.offset, this.offset + n);
-    this.offset += n;
-    return b;
+    this.text ??= latin1Decode(this.buf);
+    return this.text.slice(this.offset, (this.offset += n));
   }
   end(): void {
     if (this.offset !== this.buf.length) throw protocolError('ERR_INVALID_HEAD', `${this.buf.length - this.offset} trailing bytes after head`);
