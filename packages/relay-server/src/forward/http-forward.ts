@@ -42,12 +42,13 @@ const CLIENT_FRAMED = new Set(['transfer-encoding', 'expect']);
 /** Methods that carry a body by definition; without one they get `content-length: 0`, as browsers send. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+const NO_ADDRESSES: ExchangeAddresses = Object.freeze({ sessionOrigin: undefined, viewerOrigin: undefined });
+
 export function forwardHttp(stream: Stream, transport: TransportName, ctx: ForwardContext, guard: ExchangeGuard, viewerId?: string): void {
   const { head } = stream;
   const tap = createExchangeTap(head, transport, viewerId, ctx.capture);
   const route = routeOf(head.headers, transport);
   const started = performance.now();
-  const hostPort = formatHostPort(ctx.target);
   let state: 'waiting' | 'responding' | 'done' = 'waiting';
   let headTimer: NodeJS.Timeout | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
@@ -56,7 +57,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   let cancelled = false;
   let bodySink: PassThrough | undefined;
   /** The viewer's addresses, for response fields that name the app (address-map.ts). */
-  let addresses: ExchangeAddresses = { sessionOrigin: undefined, viewerOrigin: undefined };
+  let addresses = NO_ADDRESSES;
 
   const log = logOnce(ctx, { method: head.method, target: head.target, transport, started });
 
@@ -114,7 +115,8 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   const toViewer = responseWriter(stream, downloadHold, guard);
   // A peer that takes the queued body, however slowly, is not stalled: back of the budget's line.
   stream.on('progress', () => downloadHold.progressed());
-  stream.once('close', () => {
+  stream.on('close', () => {
+    clearTimeout(drainTimer);
     downloadHold.release();
     uploadHold.release();
     // Closed before its answer was complete: this side reset it (the guard, after a throw).
@@ -138,7 +140,6 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
   });
 
   stream.on('reset', (err) => ended(err.code));
-  stream.on('close', () => clearTimeout(drainTimer));
 
   if (!framing.ok) return fail(badRequestPage(framing.reason), 'ERR_INVALID_HEAD');
   // A request the Service Worker sent twice (P2P, then the relay) reaches the app only if its claim wins.
@@ -170,7 +171,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     if (hasBody) bodySink = requestBodySink();
     tap.requestHead(headers);
     headTimer = setTimeout(
-      guard.wrap(() => fail(timeoutPage(hostPort, ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
+      guard.wrap(() => fail(timeoutPage(formatHostPort(ctx.target), ctx.timeoutMs), 'ERR_UPSTREAM_TIMEOUT')),
       ctx.timeoutMs,
     );
     // Raw list, in this order, Host included. A throw in a callback fails this exchange only.
@@ -203,11 +204,11 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     // The agent's own HTTP client failed (upstream-socket.ts), not the app.
     if (err.code === HTTP_CLIENT_FAULT) {
       if (state === 'responding') return brokeOff(err.message, 'ERR_INTERNAL');
-      return fail(badResponsePage(hostPort, err.message), 'ERR_INTERNAL');
+      return fail(badResponsePage(formatHostPort(ctx.target), err.message), 'ERR_INTERNAL');
     }
     if (state === 'responding') return brokeOff(`the local app's response broke off: ${err.message}`);
     if (state !== 'waiting') return;
-    const failure = failureBeforeHead(err, hostPort, ctx.origin);
+    const failure = failureBeforeHead(err, formatHostPort(ctx.target), ctx.origin);
     fail(failure.page, failure.code);
   }
 
@@ -231,7 +232,7 @@ export function forwardHttp(stream: Stream, transport: TransportName, ctx: Forwa
     // RFC 9110 §6.4.1.
     const noBody = head.method === 'HEAD' || status === 204 || status === 304;
     const unsent = sendHead(stream, status, withAgentTime(headers, head.headers, transport, started), noBody);
-    if (unsent !== undefined) return fail(badResponsePage(hostPort, unsent), 'ERR_UPSTREAM_ERROR');
+    if (unsent !== undefined) return fail(badResponsePage(formatHostPort(ctx.target), unsent), 'ERR_UPSTREAM_ERROR');
     state = 'responding';
     log(status);
     tap.responseHead(status, headers);

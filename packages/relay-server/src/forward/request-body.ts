@@ -33,86 +33,104 @@ export const REQUEST_BODY_READ_AHEAD_BYTES = 64 * 1024;
 export type RequestBody = ReturnType<typeof createRequestBody>;
 
 export function createRequestBody(stream: Stream, options: RequestBodyOptions) {
-  let received = 0;
-  let framingKnown = false;
-  let complete = false;
-  let discarding = false;
-  let violated = false;
-  let sink: Duplex | undefined;
+  return new BodyPipe(stream, options);
+}
+
+/** A class, not closures: one object per request, most of which (GET) have no body. */
+class BodyPipe {
+  /** The whole body went to the local request (read only). */
+  complete = false;
+  private received = 0;
+  private framingKnown = false;
+  private discarding = false;
+  private violated = false;
+  private sink: Duplex | undefined;
   /** Body events before pipeTo(): in practice none. */
-  const early: Uint8Array[] = [];
+  private early: Uint8Array[] | undefined;
+  private progressed: (() => void) | undefined;
 
-  const known = (hasBody: boolean) => {
-    if (framingKnown) return;
-    framingKnown = true;
-    options.onFramingKnown(hasBody);
-  };
-  const violate = (reason: string) => {
-    if (violated) return;
-    violated = true;
-    discarding = true;
-    options.onViolation(reason);
-  };
-  // A write's callback runs once the client read it: an app that reads, however slowly, is not stalled.
-  const progressed = options.guard.wrap(() => options.hold.progressed());
-  const write = (chunk: Uint8Array) => {
-    // A chunk is a view into a larger message; one that waits is copied, so a stalled upload pins only its bytes.
-    sink!.write(sink!.writableLength + sink!.readableLength > 0 ? Buffer.from(chunk) : chunk, progressed);
-    if (sink!.writableLength > REQUEST_BODY_HIGH_WATER_BYTES && !stream.isPaused) {
-      stream.pause();
-      options.hold.set(sink!.writableLength + sink!.readableLength + stream.receiveExposure);
-    }
-  };
-  const finish = () => {
-    if (options.contentLength !== undefined && received < options.contentLength) {
-      return violate(`request body of ${received} bytes, Content-Length ${options.contentLength}`);
-    }
-    sink!.end();
-  };
+  constructor(
+    private readonly stream: Stream,
+    private readonly options: RequestBodyOptions,
+  ) {
+    stream.on('data', (chunk) => this.data(chunk));
+    stream.on('end', () => this.end());
+  }
 
-  stream.on('data', (chunk) => {
-    known(true);
-    if (discarding) return;
-    received += chunk.length;
-    if (options.contentLength !== undefined && received > options.contentLength) {
-      return violate(`request body longer than its Content-Length (${options.contentLength})`);
+  /** What arrived before is written first. */
+  pipeTo(sink: Duplex): void {
+    const { options, stream } = this;
+    this.sink = sink;
+    // A write's callback runs once the client read it: an app that reads, however slowly, is not stalled.
+    this.progressed = options.guard.wrap(() => options.hold.progressed());
+    sink.on(
+      'drain',
+      options.guard.wrap(() => {
+        options.hold.set(0);
+        if (!this.discarding) stream.resume();
+      }),
+    );
+    for (const chunk of this.early?.splice(0) ?? []) this.write(chunk);
+    if (this.complete && !this.discarding) this.finish();
+  }
+
+  /** From now on read and drop the rest. */
+  discard(): void {
+    this.discarding = true;
+    this.early = undefined;
+    this.options.hold.set(0);
+    this.stream.resume();
+  }
+
+  private data(chunk: Uint8Array): void {
+    const { contentLength } = this.options;
+    this.known(true);
+    if (this.discarding) return;
+    this.received += chunk.length;
+    if (contentLength !== undefined && this.received > contentLength) {
+      return this.violate(`request body longer than its Content-Length (${contentLength})`);
     }
-    if (sink) write(chunk);
-    else early.push(chunk);
-  });
-  stream.on('end', () => {
-    complete = true;
+    if (this.sink) this.write(chunk);
+    else (this.early ??= []).push(chunk);
+  }
+
+  private end(): void {
+    this.complete = true;
     // A sink attached by known() itself (no body: the request starts now) was ended by pipeTo().
-    const attached = sink !== undefined;
-    known(false);
-    if (discarding || !attached) return;
-    finish();
-  });
+    const attached = this.sink !== undefined;
+    this.known(false);
+    if (this.discarding || !attached) return;
+    this.finish();
+  }
 
-  return {
-    /** The whole body went to the local request. */
-    get complete() {
-      return complete;
-    },
-    /** What arrived before is written first. */
-    pipeTo(s: Duplex) {
-      sink = s;
-      sink.on(
-        'drain',
-        options.guard.wrap(() => {
-          options.hold.set(0);
-          if (!discarding) stream.resume();
-        }),
-      );
-      for (const chunk of early.splice(0)) write(chunk);
-      if (complete && !discarding) finish();
-    },
-    /** From now on read and drop the rest. */
-    discard() {
-      discarding = true;
-      early.length = 0;
-      options.hold.set(0);
-      stream.resume();
-    },
-  };
+  private known(hasBody: boolean): void {
+    if (this.framingKnown) return;
+    this.framingKnown = true;
+    this.options.onFramingKnown(hasBody);
+  }
+
+  private violate(reason: string): void {
+    if (this.violated) return;
+    this.violated = true;
+    this.discarding = true;
+    this.options.onViolation(reason);
+  }
+
+  private write(chunk: Uint8Array): void {
+    const sink = this.sink!;
+    // A chunk is a view into a larger message; one that waits is copied, so a stalled upload pins only its bytes.
+    sink.write(sink.writableLength + sink.readableLength > 0 ? Buffer.from(chunk) : chunk, this.progressed);
+    if (sink.writableLength > REQUEST_BODY_HIGH_WATER_BYTES && !this.stream.isPaused) {
+      this.stream.pause();
+      this.options.hold.set(sink.writableLength + sink.readableLength + this.stream.receiveExposure);
+    }
+  }
+
+  private finish(): void {
+    const { contentLength } = this.options;
+    if (contentLength !== undefined && this.received < contentLength) {
+      return this.violate(`request body of ${this.received} bytes, Content-Length ${contentLength}`);
+    }
+    this.sink!.end();
+  }
 }
