@@ -67,15 +67,6 @@ export function checkFraming(headers: HeaderList): Framing {
   return { ok: true, contentLength: Number(value) };
 }
 
-/** The forbidden fields a Service Worker's relayed fetch carried in FETCH_METADATA_HEADER (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's. */
-function withFetchMetadata(out: HeaderList, original: HeaderList): HeaderList {
-  const raw = original.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
-  const fields = raw === undefined ? undefined : parseFetchMetadata(raw);
-  if (!fields) return out;
-  const names = new Set(fields.map(([n]) => n));
-  return [...out.filter(([n]) => !names.has(n)), ...fields];
-}
-
 interface RequestHeaderOptions {
   target: Target;
   hostHeader: HostHeaderMode;
@@ -93,28 +84,34 @@ interface RequestHeaderOptions {
 export function forwardedRequest(headers: HeaderList, options: RequestHeaderOptions): { headers: HeaderList; addresses: ExchangeAddresses } {
   const originalHost = headers.find(([n]) => n === 'host')?.[1];
   const listed = connectionListed(headers);
-  // The tunnel server's and the SW's words to the agent, never the app's.
-  let out = withFetchMetadata(
-    headers.filter(([name]) => !HOP_BY_HOP.has(name) && !listed.has(name) && name !== 'host' && !AGENT_ONLY.has(name)),
-    headers,
-  );
-  if (options.websocket) out = out.filter(([name]) => !WS_HANDSHAKE.has(name));
-  if (options.transport === 'p2p') out = out.filter(([name]) => name !== 'x-forwarded-for');
-  if (originalHost !== undefined && !out.some(([n]) => n === 'x-forwarded-host')) out.push(['x-forwarded-host', originalHost]);
+  // The forbidden fields a Service Worker's relayed fetch carried in FETCH_METADATA_HEADER (e.g. `sec-fetch-mode: navigate`), in place of its own fetch's.
+  const metadata = headers.find(([n]) => n === FETCH_METADATA_HEADER)?.[1];
+  const fetched = metadata === undefined ? undefined : parseFetchMetadata(metadata);
+  const replaced = fetched && new Set(fetched.map(([n]) => n));
   const preserve = options.hostHeader === 'preserve';
   const host =
     options.hostHeader === 'rewrite' ? formatHostPort(options.target) : preserve ? (originalHost ?? formatHostPort(options.target)) : options.hostHeader;
+  const mapped = !preserve && originalHost !== undefined;
+  const viewerHost = mapped ? originalHost.trim().toLowerCase() : '';
+  const appOrigin = mapped ? `${options.target.scheme ?? 'http'}://${host.toLowerCase()}` : '';
+  const sent: HeaderList = [['host', host]];
   let viewerOrigin: string | undefined;
-  if (!preserve && originalHost !== undefined) {
-    const viewerHost = originalHost.trim().toLowerCase();
-    const appOrigin = `${options.target.scheme ?? 'http'}://${host.toLowerCase()}`;
-    out = out.map((field) => {
-      const mapped = requestFieldTowardsApp(field[0], field[1], viewerHost, appOrigin);
-      if (mapped === undefined) return field;
-      if (field[0] === 'origin') viewerOrigin = field[1].trim();
-      return [field[0], mapped];
-    });
+  let forwardedHost = false;
+  // One pass, in the viewer's order then the fetch's fields; ws-handshake fields out for a WebSocket, x-forwarded-for over P2P (it could only be forged).
+  const add = (field: [string, string]) => {
+    const [name, value] = field;
+    if ((options.websocket && WS_HANDSHAKE.has(name)) || (options.transport === 'p2p' && name === 'x-forwarded-for')) return;
+    forwardedHost ||= name === 'x-forwarded-host';
+    const moved = mapped ? requestFieldTowardsApp(name, value, viewerHost, appOrigin) : undefined;
+    if (moved !== undefined && name === 'origin') viewerOrigin = value.trim();
+    sent.push(moved === undefined ? field : [name, moved]);
+  };
+  // The tunnel server's and the SW's words to the agent, never the app's.
+  for (const field of headers) {
+    const name = field[0];
+    if (!HOP_BY_HOP.has(name) && !listed.has(name) && name !== 'host' && !AGENT_ONLY.has(name) && !replaced?.has(name)) add(field);
   }
-  const sent: HeaderList = [['host', host], ...out];
+  for (const field of fetched ?? []) add(field);
+  if (originalHost !== undefined && !forwardedHost) sent.push(['x-forwarded-host', originalHost]);
   return { headers: sent, addresses: { sessionOrigin: sessionOrigin(sent), viewerOrigin } };
 }

@@ -5,7 +5,8 @@ import type { TransportName } from './headers';
 
 /** The transport header and, for HTTP, the route header (routeOf), replacing any the app set. */
 export function withTransport(headers: HeaderList, transport: TransportName, route?: string): HeaderList {
-  const out: HeaderList = [...headers.filter(([n]) => n !== TRANSPORT_HEADER && n !== ROUTE_HEADER), [TRANSPORT_HEADER, transport]];
+  const out = headers.filter(([n]) => n !== TRANSPORT_HEADER && n !== ROUTE_HEADER);
+  out.push([TRANSPORT_HEADER, transport]);
   if (route !== undefined) out.push([ROUTE_HEADER, route]);
   return out;
 }
