@@ -55,13 +55,19 @@ type Framing = { ok: true; contentLength: number | undefined } | { ok: false; re
  * is refused. Transfer-Encoding alone is dropped: the forwarder frames the body.
  */
 export function checkFraming(headers: HeaderList): Framing {
-  const lengths = headers.filter(([n]) => n === 'content-length').map(([, v]) => v.trim());
-  const hasTe = headers.some(([n]) => n === 'transfer-encoding');
-  if (headers.filter(([n]) => n === 'host').length > 1) return { ok: false, reason: 'more than one Host header' };
-  if (lengths.length === 0) return { ok: true, contentLength: undefined };
+  let hosts = 0,
+    lengths = 0,
+    hasTe = false,
+    value = '';
+  for (const [n, v] of headers) {
+    if (n === 'host') hosts++;
+    else if (n === 'transfer-encoding') hasTe = true;
+    else if (n === 'content-length' && lengths++ === 0) value = v.trim();
+  }
+  if (hosts > 1) return { ok: false, reason: 'more than one Host header' };
+  if (lengths === 0) return { ok: true, contentLength: undefined };
   if (hasTe) return { ok: false, reason: 'both Transfer-Encoding and Content-Length' };
-  if (lengths.length > 1) return { ok: false, reason: 'more than one Content-Length header' };
-  const value = lengths[0]!;
+  if (lengths > 1) return { ok: false, reason: 'more than one Content-Length header' };
   // Digits only (no sign, no comma list "5, 5"); 15 digits keeps it a safe integer.
   if (!/^[0-9]{1,15}$/.test(value)) return { ok: false, reason: `invalid Content-Length "${value.slice(0, 40)}"` };
   return { ok: true, contentLength: Number(value) };
