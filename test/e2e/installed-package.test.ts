@@ -6,7 +6,7 @@
  * the app then goes peer-to-peer, and the viewer diagnostics page served by
  * the installed `wingman-server` says so.
  */
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from '../../packages/browser-client/test/e2e/helpers/browser';
+import { launchChromium, type LaunchedChromium } from '../../packages/browser-client/test/e2e/helpers/browser';
 import { startApp, type FixtureApp } from '../../packages/browser-client/test/e2e/support/app';
 import { fetchInApp, routeOf, waitForApp, waitForTransport, WAIT_MS } from '../../packages/browser-client/test/e2e/support/shell';
 import { installedPackageForFile, startInstalledTunnel } from '../helpers/installed-package';
@@ -24,8 +24,9 @@ beforeEach(async () => {
   browser = await launchChromium();
 });
 
+// The browser is this test's own: close() ends its Service Worker with its profile. No unregister() first: it waits
+// behind any job the browser holds for the worker's scope, and a held update check left it pending forever.
 afterEach(async () => {
-  await unregisterServiceWorkers(browser.page).catch(() => undefined);
   await browser?.close();
   await killAll();
   await app?.close();

@@ -5,7 +5,7 @@
  * peer-to-peer. Revoking it afterwards closes its P2P channel and the app's
  * next request is refused.
  */
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from '../../packages/browser-client/test/e2e/helpers/browser';
+import { launchChromium, type LaunchedChromium } from '../../packages/browser-client/test/e2e/helpers/browser';
 import { startApp, type FixtureApp } from '../../packages/browser-client/test/e2e/support/app';
 import { fetchInApp, waitForApp, waitForTransport } from '../../packages/browser-client/test/e2e/support/shell';
 import { killAll, startTunnel, type Tunnel } from '../helpers/processes';
@@ -28,8 +28,9 @@ beforeEach(async () => {
   browser = await launchChromium();
 });
 
+// The browser is this test's own: close() ends its Service Worker with its profile. No unregister() first: it waits
+// behind any job the browser holds for the worker's scope, and a held update check left it pending forever.
 afterEach(async () => {
-  await unregisterServiceWorkers(browser.page).catch(() => undefined);
   await browser?.close();
   await killAll();
   await app?.close();

@@ -9,7 +9,7 @@
  * the test that produces it.
  */
 import type { Frame, Page, WebSocketRoute } from 'playwright-core';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
 import { delayedP2PAgentEnv, startStack, type Stack } from './support/stack';
 
@@ -56,7 +56,6 @@ describe('the badge while P2P is slower than the relay for small requests', () =
   let browser: LaunchedChromium;
 
   afterEach(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

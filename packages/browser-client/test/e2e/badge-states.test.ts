@@ -15,7 +15,7 @@ import { metricSum } from '../../../../test/helpers/http-client';
 import { hostProcessPids, p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
 import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
 import { startStack, wrongBindProofAgentEnv, type Stack } from './support/stack';
 
@@ -55,7 +55,6 @@ describe("the shell's badge after faults", () => {
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
     });
 
@@ -108,7 +107,6 @@ describe("the shell's badge after faults", () => {
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
       await proxy?.close();
     });
@@ -135,7 +133,6 @@ describe("the shell's badge after faults", () => {
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
       await refusing?.close();
     });
@@ -196,7 +193,6 @@ describe("the shell's badge after faults", () => {
           // The agent ended it meanwhile.
         }
       }
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
       await own?.close();
     });
@@ -258,7 +254,6 @@ describe("the shell's badge after faults", () => {
     });
 
     afterAll(async () => {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser?.close();
       await wrongProof?.close();
     });

@@ -7,7 +7,7 @@
  */
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { startRedis, type RedisProcess } from '../../../../test/helpers/redis';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { startApp, type FixtureApp } from './support/app';
 import { fetchInApp, openShell, waitForTransport } from './support/shell';
 
@@ -25,7 +25,6 @@ describe('a session held by node A, opened in Chromium through node B', () => {
 
   afterEach(async () => {
     if (browser) {
-      await unregisterServiceWorkers(browser.page).catch(() => undefined);
       await browser.close();
       browser = undefined;
     }

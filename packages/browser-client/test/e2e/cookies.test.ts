@@ -62,7 +62,6 @@ describe('cookie login over the relay (P2P impossible in the browser)', () => {
   });
 
   afterEach(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser.close();
   });
 

@@ -6,7 +6,7 @@
  * the viewer id the developer's agent shows for it.
  */
 import type { Page } from 'playwright-core';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, shellStatus, waitForTransport, WAIT_MS, type ShellStatus } from './support/shell';
 import { until } from '../../../../test/helpers/wait';
 import { startStack, type Stack, type StackOptions } from './support/stack';
@@ -48,7 +48,6 @@ function withStack(options: StackOptions, body: (ctx: () => { stack: Stack; brow
     browser = await launchChromium();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

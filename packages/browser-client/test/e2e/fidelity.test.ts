@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { launchWebKit, type LaunchedWebKit } from './helpers/webkit';
 import { directoryDownloads, playwrightDownloads, type Downloads } from './support/downloads';
@@ -154,7 +154,6 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
   });
 
   afterAll(async () => {
-    for (const page of [browser?.page, noRtc?.page, firefox?.page]) if (page) await unregisterServiceWorkers(page).catch(() => undefined);
     await browser?.close();
     await noRtc?.close();
     await firefox?.close();

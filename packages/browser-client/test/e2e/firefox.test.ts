@@ -141,7 +141,6 @@ describe('Firefox with P2P off for the session (wingman http --no-p2p)', () => {
   });
 
   afterAll(async () => {
-    await unregisterServiceWorkers(firefox.page).catch(() => undefined);
     await firefox?.close();
     await stack?.close();
   });

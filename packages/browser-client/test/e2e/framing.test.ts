@@ -39,7 +39,6 @@ describe("the app's framing and script policies in the shell", () => {
 
   afterAll(async () => {
     await unregisterServiceWorkers(browser.page).catch(() => undefined);
-    await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
     await browser?.close();
     await noRtc?.close();
     await new Promise((resolve) => foreign?.close(resolve));

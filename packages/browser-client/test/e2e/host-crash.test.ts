@@ -8,7 +8,7 @@
  * processes.
  */
 import { p2pHostOf } from '../../../../test/helpers/processes';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, watchStatuses } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -24,7 +24,6 @@ describe('a crash of the agent P2P host process, seen from the browser', () => {
   });
 
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

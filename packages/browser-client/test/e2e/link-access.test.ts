@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { killAll, LINK_ONLY_AGENT_ENV, startAgent, startServer } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { startApp, type FixtureApp } from './support/app';
 import { startStack, type Stack } from './support/stack';
@@ -42,7 +42,6 @@ describe('a session shared by link, P2P on', () => {
     stack = await startStack({ agentEnv: { ...LINK_ONLY_AGENT_ENV } });
   });
   afterEach(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@
  * is not lossy, and the shell says so. The agent here echoes probes 1 and 2
  * after probe 8 (support/reordered-loss-echo.cjs).
  */
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
 import { reorderedLossEchoAgentEnv, startStack, type Stack } from './support/stack';
 
@@ -23,7 +23,6 @@ describe('a loss probe answered out of order', () => {
   });
 
   afterAll(async () => {
-    await unregisterServiceWorkers(browser?.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

@@ -9,7 +9,7 @@
  * without WebRTC).
  */
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { inPage, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 import { useStackWithWebKit } from './support/webkit-stack';
@@ -61,7 +61,6 @@ function useChromiumStack(): { readonly stack: Stack; readonly browser: Launched
     env.browser = await launchChromium();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(env.browser?.page).catch(() => undefined);
     await env.browser?.close();
     await env.stack?.close();
   });

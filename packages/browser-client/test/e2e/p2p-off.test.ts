@@ -4,7 +4,7 @@
  * Service Worker, the app at the top level.
  */
 import type { Page } from 'playwright-core';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { startStack, type Stack, type StackOptions } from './support/stack';
 
 jest.setTimeout(90_000);
@@ -24,7 +24,6 @@ describe.each(CASES)('a session with P2P disabled by %s', (_name, options) => {
   });
 
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

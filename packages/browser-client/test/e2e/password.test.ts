@@ -5,7 +5,7 @@
  * httpCredentials) the shell, the Service Worker, signaling and P2P all work,
  * over the relay too, and the app never sees the gate's cookie or password.
  */
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -18,10 +18,7 @@ describe('a password-protected session in Chromium', () => {
   const browsers: LaunchedChromium[] = [];
 
   afterEach(async () => {
-    for (const b of browsers.splice(0)) {
-      await unregisterServiceWorkers(b.page).catch(() => undefined);
-      await b.close();
-    }
+    for (const b of browsers.splice(0)) await b.close();
     await stack?.close();
   });
 

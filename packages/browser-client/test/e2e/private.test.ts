@@ -9,7 +9,7 @@
 import type { Page } from 'playwright-core';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { fetchInApp, inPage, openShell, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
@@ -56,7 +56,6 @@ describe('a private session in Chromium', () => {
     browser = await launchChromium();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });
@@ -71,7 +70,6 @@ describe('a private session in Firefox', () => {
     firefox = await launchFirefox();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(firefox.page).catch(() => undefined);
     await firefox?.close();
     await stack?.close();
   });

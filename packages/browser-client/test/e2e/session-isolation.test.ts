@@ -15,7 +15,7 @@
 import type { Frame, Page } from 'playwright-core';
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { startApp, type FixtureApp } from './support/app';
 import { fetchInApp, openShell, waitForApp, waitForTransport } from './support/shell';
 
@@ -48,7 +48,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await unregisterServiceWorkers(browser.page).catch(() => undefined);
   await browser.close();
 });
 

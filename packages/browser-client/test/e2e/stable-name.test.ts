@@ -4,7 +4,7 @@
  * (`http://<name>.localhost:<port>`) as on a random id's, and the app's
  * requests go peer-to-peer.
  */
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, openShell, routeOf, waitForTransport } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -19,7 +19,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await unregisterServiceWorkers(browser?.page).catch(() => undefined);
   await browser?.close();
   await stack?.close();
 });

@@ -44,7 +44,6 @@ describe('a stalling P2P path without a channel', () => {
   });
 
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });

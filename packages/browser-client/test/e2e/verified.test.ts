@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
 import { delay, until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
 import { startStack, type Stack } from './support/stack';
@@ -128,7 +128,6 @@ describe('verified channels in Chromium', () => {
     browser = await launchChromium();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
   });
@@ -143,7 +142,6 @@ describe('verified channels in Firefox', () => {
     firefox = await launchFirefox();
   });
   afterAll(async () => {
-    await unregisterServiceWorkers(firefox.page).catch(() => undefined);
     await firefox?.close();
     await stack?.close();
   });

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { until } from '../../../../test/helpers/wait';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { patternSha256 } from './support/app';
 import { download } from './support/in-app';
 import { inPage, openShell, waitForTransport, WAIT_MS } from './support/shell';
@@ -117,7 +117,6 @@ describe('the video section of the shell offer', () => {
   let browser: LaunchedChromium | undefined;
 
   afterEach(async () => {
-    if (browser) await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser?.close();
     await stack?.close();
     browser = stack = undefined;

@@ -8,7 +8,7 @@
  * The login happens over P2P, so the session cookie is only in the SW's jar.
  */
 import type { Frame, Page } from 'playwright-core';
-import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
+import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { openShell, waitForApp, waitForTransport, WAIT_MS } from './support/shell';
 import { startStack, type Stack } from './support/stack';
 
@@ -70,7 +70,6 @@ describe('a WebSocket authenticated by an HttpOnly session cookie, inside the sh
   });
 
   afterEach(async () => {
-    await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await browser.close();
   });
 

@@ -134,6 +134,8 @@ export async function launchChromium(options: LaunchChromiumOptions = {}): Promi
 /**
  * Unregisters every Service Worker of the page's origin (a Chromium or a
  * Firefox page), so the next test starts uncontrolled (docs/testing.md: Service Workers unregistered after each).
+ * For a browser its tests share: one closed after the test needs none, and an unregister waits behind any job
+ * the browser holds for the scope.
  */
 export async function unregisterServiceWorkers(page: AnyPage): Promise<number> {
   if (page.isClosed() || !/^https?:/.test(page.url())) return 0;
