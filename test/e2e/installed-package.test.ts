@@ -25,7 +25,7 @@ beforeEach(async () => {
 });
 
 // The browser is this test's own: close() ends its Service Worker with its profile. No unregister() first: it waits
-// behind any job the browser holds for the worker's scope, and a held update check left it pending forever.
+// behind any job the browser holds for the worker's scope, and one such job, held for good, left it pending forever.
 afterEach(async () => {
   await browser?.close();
   await killAll();
