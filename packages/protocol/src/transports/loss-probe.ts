@@ -1,7 +1,9 @@
 /**
  * The loss probe: numbered probes on an unordered, never-retransmitted channel right after a viewer's
  * channel opens, echoed by the agent; a probe not back once LOSS_PROBE_GAP later ones are counts as a
- * lost packet. It finds a lossy path before a first visit's module wave meets SCTP's loss recovery.
+ * lost packet. One still unanswered when the measurement ends is late, not lost: a busy agent or page
+ * delays answers without losing any. It finds a lossy path before a first visit's module wave meets
+ * SCTP's loss recovery.
  * An agent without the channel answers nothing: no echo is no verdict. docs/PROTOCOL.md §Loss probe.
  */
 import type { DataChannelLike } from './data-channel';
@@ -14,7 +16,7 @@ const LOSS_PROBE_CHANNEL_ID = 64;
 /** RTCDataChannelInit of the probe channel at both ends: negotiated out of band, so no DCEP. */
 export const LOSS_PROBE_INIT = { negotiated: true, id: LOSS_PROBE_CHANNEL_ID, ordered: false, maxRetransmits: 0 } as const;
 
-/** At 2 % loss each way (4 % a round trip), 128 show fewer than LOSS_PROBE_LOSSY_MIN losses about 3.5 % of the time. */
+/** At 2 % loss each way (4 % a round trip), the ~125 the gap rule can decide show fewer than LOSS_PROBE_LOSSY_MIN losses about 4 % of the time. */
 export const LOSS_PROBE_COUNT = 128;
 
 /** One packet each: two do not fit in an SCTP packet of WebRTC's ~1200 bytes. */
@@ -38,8 +40,9 @@ const LOSS_PROBE_SETTLE_MS = 500;
 export interface LossProbeResult {
   sent: number;
   echoed: number;
+  /** By the gap rule; `sent - echoed - lost` were still unanswered at the end (late, or past the last answers). */
   lost: number;
-  /** `lost` ≥ LOSS_PROBE_LOSSY_MIN, with at least one answer (an agent that answers none has no probe channel). */
+  /** `lost` ≥ LOSS_PROBE_LOSSY_MIN. An agent without the probe channel answers none, so the gap rule finds no loss. */
   lossy: boolean;
   ms: number;
 }
@@ -89,13 +92,16 @@ export class LossTally {
     }
   }
 
-  /** Probes lost so far: by the gap rule, or every one not back once `ended`. */
-  lost(ended = false): number {
-    return ended ? this.sent - this.echoed : this.gapLost;
+  /**
+   * Probes lost: by the gap rule only. One without LOSS_PROBE_GAP answers after it is undecided, at the end too: an
+   * agent whose thread stalls half a second (a busy laptop) answers late, and late is no loss of the path.
+   */
+  lost(): number {
+    return this.gapLost;
   }
 
-  lossy(ended = false): boolean {
-    return this.echoed > 0 && this.lost(ended) >= LOSS_PROBE_LOSSY_MIN;
+  lossy(): boolean {
+    return this.gapLost >= LOSS_PROBE_LOSSY_MIN;
   }
 }
 
@@ -134,11 +140,11 @@ export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}
     let told = false;
     let toldClean = false;
     let settle: ReturnType<typeof setTimeout> | undefined;
-    const result = (ended: boolean): LossProbeResult => ({
+    const result = (): LossProbeResult => ({
       sent: tally.sent,
       echoed: tally.echoed,
-      lost: tally.lost(ended),
-      lossy: tally.lossy(ended),
+      lost: tally.lost(),
+      lossy: tally.lossy(),
       ms: Math.round(now() - started),
     });
     const finish = () => {
@@ -146,7 +152,7 @@ export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}
       done = true;
       clearTimeout(deadline);
       clearTimeout(settle);
-      const r = result(true);
+      const r = result();
       if (r.lossy && !told) options.onLossy?.(r);
       resolve(r);
     };
@@ -166,10 +172,10 @@ export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}
       if (done || !tally.echo(lossProbeSeq(ev.data) ?? -1)) return;
       if (!told && tally.lossy()) {
         told = true;
-        options.onLossy?.(result(false));
+        options.onLossy?.(result());
       } else if (!told && !toldClean && tally.echoed >= LOSS_PROBE_EARLY_CLEAN && tally.lost() === 0) {
         toldClean = true;
-        options.onEarlyClean?.(result(false));
+        options.onEarlyClean?.(result());
       }
       pump();
     });
