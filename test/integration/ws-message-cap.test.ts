@@ -22,6 +22,14 @@ const HUGE_SOCKETS = 2;
 const CAP = MiB;
 /** An over-cap message, as large as the ones that took the old relay to 1.7 GB. */
 const HUGE = 60 * MiB;
+/**
+ * Peak RSS growth allowed to the server and to the agent while the gibibyte crosses, MB. A Node process moving
+ * 1 MiB buffers holds dead ones until a collection frees them: a bare loop making 1 MiB buffers with 8 MiB of them
+ * alive peaks 39–41 MB above its start, and the relay's processes peaked 26–58 MB (58 once in 31 runs). Carrying the
+ * over-cap messages whole goes far past it: with both caps raised to 64 MiB the server grew 402 MB and the agent 249
+ * (the old relay, buffering the gibibyte, reached 1.7 GB).
+ */
+const RSS_GROWTH_MAX_MB = 100;
 /** Each phase of a test waits at most this long. */
 const PHASE_TIMEOUT_MS = 60_000;
 
@@ -119,7 +127,7 @@ describe('relayed WebSocket message cap', () => {
     expect(await closeOf(sink)).toEqual({ code: 1009, reason: `message over the ${raised}-byte limit` });
   });
 
-  it('keeps server and agent RSS growth within 50 MB while 1 GiB of messages crosses the relay both ways and 60 MiB messages are refused', async () => {
+  it(`keeps server and agent RSS growth within ${RSS_GROWTH_MAX_MB} MB while 1 GiB of messages crosses the relay both ways and 60 MiB messages are refused`, async () => {
     // Warm-up (first buffers, JIT) before the baseline.
     const warm = await openViewer(`/sink?n=${8 * CAP}`);
     const warmed = nextText(warm, (s) => s.startsWith('got'), 'warm-up');
@@ -158,8 +166,8 @@ describe('relayed WebSocket message cap', () => {
       `RSS growth while 1 GiB of 1 MiB WebSocket messages crossed the relay: server ${growth.server.toFixed(1)} MB, agent ${growth.agent.toFixed(1)} MB`,
     );
     expect(downBytes).toBe(half * CAP);
-    expect(growth.server).toBeLessThan(50);
-    expect(growth.agent).toBeLessThan(50);
+    expect(growth.server).toBeLessThan(RSS_GROWTH_MAX_MB);
+    expect(growth.agent).toBeLessThan(RSS_GROWTH_MAX_MB);
     expect(closes.map((c) => c.code)).toEqual(Array(2 * HUGE_SOCKETS).fill(1009));
   });
 });
