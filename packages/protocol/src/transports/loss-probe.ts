@@ -152,9 +152,8 @@ export function runLossProbe(dc: DataChannelLike, options: LossProbeOptions = {}
       done = true;
       clearTimeout(deadline);
       clearTimeout(settle);
-      const r = result();
-      if (r.lossy && !told) options.onLossy?.(r);
-      resolve(r);
+      // Losses grow only with an answer, which calls onLossy at once: none is left to tell here.
+      resolve(result());
     };
     const deadline = setTimeout(finish, LOSS_PROBE_DEADLINE_MS);
     const pump = () => {
