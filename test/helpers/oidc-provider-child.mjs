@@ -1,6 +1,7 @@
 /**
  * A real OpenID Provider for the sign-in tests (npm oidc-provider), in its own
- * process on loopback: `node oidc-provider-child.mjs <redirect URI>` prints
+ * process on loopback: `node oidc-provider-child.mjs <redirect URI>...` (one client,
+ * whose redirect URIs they are) prints
  * `{"event":"listening","issuer":…,"clientId":…,"clientSecret":…}`.
  *
  * No login form: the next authorization signs in the account the test named
@@ -18,7 +19,7 @@ import { createServer, request } from 'node:http';
 import Provider from 'oidc-provider';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 
-const redirectUri = process.argv[2];
+const redirectUris = process.argv.slice(2);
 const CLIENT_ID = 'wingman-test';
 const CLIENT_SECRET = 'wingman-test-client-secret';
 const KID = 'test-key';
@@ -36,9 +37,7 @@ const port = server.address().port;
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
-  clients: [
-    { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] },
-  ],
+  clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
   jwks: { keys: [jwk] },
   cookies: { keys: ['oidc-provider-test-cookie-key'] },
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },

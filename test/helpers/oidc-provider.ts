@@ -1,7 +1,7 @@
 /**
  * A real OpenID Provider for system tests (npm oidc-provider in a child
  * process on loopback, oidc-provider-child.mjs): its issuer, the client it
- * registered for `redirectUri`, and its test controls.
+ * registered for `redirectUris` (one, or several: servers on several ports), and its test controls.
  */
 import { join } from 'node:path';
 import { startCommand, type Proc } from './processes';
@@ -17,8 +17,8 @@ export interface Provider {
   tamper(how: '' | 'aud' | 'signature' | 'expired'): Promise<void>;
 }
 
-export async function startProvider(redirectUri: string): Promise<Provider & { clientId: string; clientSecret: string }> {
-  const proc = startCommand(process.execPath, [PROVIDER_CHILD, redirectUri]);
+export async function startProvider(...redirectUris: [string, ...string[]]): Promise<Provider & { clientId: string; clientSecret: string }> {
+  const proc = startCommand(process.execPath, [PROVIDER_CHILD, ...redirectUris]);
   const ev = await proc.waitForEvent('listening');
   const issuer = String(ev.issuer);
   const post = async (path: string, body: string) => {
