@@ -2,6 +2,7 @@
  * Real processes for system tests: the tunnel server and agent bins as built
  * by `npm run build`, each a child process on loopback, killed in afterEach.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,16 @@ export interface Proc extends ManagedProcess {
 }
 
 const live = new Set<Proc>();
+/** The set `spawnedBy` collects into, in the asynchronous context of its `run`. */
+const collecting = new AsyncLocalStorage<Set<Proc>>();
+
+/**
+ * Runs `run`, adding every process it starts (through any helper here, at any time until it settles) to `into`: a
+ * file that runs a long test beside its other tests keeps that test's processes out of their `killAll` with it.
+ */
+export function spawnedBy<T>(into: Set<Proc>, run: () => Promise<T>): Promise<T> {
+  return collecting.run(into, run);
+}
 
 /**
  * Agents started here are `--public` (WINGMAN_PUBLIC=1) unless the test says
@@ -70,6 +81,7 @@ function track(name: string, command: string, args: string[], env: Record<string
     },
   });
   live.add(proc);
+  collecting.getStore()?.add(proc);
   return proc;
 }
 

@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { download, send } from '../helpers/http-client';
-import { killAll, runWingmanFetch, startAgent, startServer, type Proc } from '../helpers/processes';
+import { killAll, runWingmanFetch, spawnedBy, startAgent, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
 import { until, waitForEvent } from '../helpers/wait';
 
@@ -19,23 +19,52 @@ jest.setTimeout(90_000);
 
 const MiB = 1024 * 1024;
 
+type Node = { server: Proc; port: number; url: string };
+
+/**
+ * The file's cluster: one Redis, the fixture app and two nodes, started once. Every test uses sessions (and ids)
+ * of its own, and what it starts besides is stopped after it. A test that counts Redis's commands or stops Redis
+ * starts a cluster of its own (`ownCluster`): the file's nodes refresh the entries of earlier tests' sessions in the
+ * file's Redis (a GET each, every few seconds).
+ */
 let redis: RedisProcess;
 let app: FixtureApp;
-let nodeA: { server: Proc; port: number; url: string };
-let nodeB: { server: Proc; port: number; url: string };
+let nodeA: Node;
+let nodeB: Node;
+/** Redis servers of the test's own cluster, stopped after it. */
+const ownRedis: RedisProcess[] = [];
+/** What the test that runs beside the others starts: spared by each test's cleanup. */
+const besideOthers = new Set<Proc>();
+let liveSessionKept: Promise<void>;
 
-beforeEach(async () => {
+beforeAll(async () => {
   redis = await startRedis();
   app = await startFixtureApp();
   nodeA = await startServer({ REDIS_URL: redis.url });
   nodeB = await startServer({ REDIS_URL: redis.url });
+  // A second agent refused as busy retries for about 15 s before it registers a session of its own: the test that
+  // waits for that runs from here on, beside the others (on sessions of its own, on the file's nodes); it awaits it.
+  liveSessionKept = spawnedBy(besideOthers, keepsALiveSessionToItsNode);
+  liveSessionKept.catch(() => undefined);
 });
 
 afterEach(async () => {
-  await killAll();
-  await app.close();
-  await redis.stop();
+  await killAll([nodeA.server, nodeB.server, ...besideOthers]);
+  await Promise.all(ownRedis.splice(0).map((r) => r.stop()));
 });
+
+afterAll(async () => {
+  await killAll();
+  await app?.close();
+  await redis?.stop();
+});
+
+/** A Redis and two nodes of the test's own, stopped after it. */
+async function ownCluster(): Promise<{ redis: RedisProcess; nodeA: Node; nodeB: Node }> {
+  const own = await startRedis();
+  ownRedis.push(own);
+  return { redis: own, nodeA: await startServer({ REDIS_URL: own.url }), nodeB: await startServer({ REDIS_URL: own.url }) };
+}
 
 /** How many GET commands the Redis server has run so far (INFO commandstats). */
 async function redisGets(url: string): Promise<number> {
@@ -126,6 +155,7 @@ describe('a session held by node A, reached through node B', () => {
   });
 
   it('looks the owner up in Redis about once a second, not once per forwarded request', async () => {
+    const { redis, nodeA, nodeB } = await ownCluster();
     const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
     const viaB = hostOn(sessionId, nodeB.port);
     expect((await send(nodeB.port, viaB, { path: '/hello' })).status).toBe(200);
@@ -240,23 +270,12 @@ describe('an agent that moves to another node', () => {
     expect(forged.status).toBe(401);
   });
 
-  it('keeps a live session to its node: a second agent with the secret is refused while the first is connected', async () => {
-    const stateDir = `/tmp/wingman-cluster-busy-${process.pid}`;
-    const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
-    // The same saved session, presented to node B (see the test above for why the file is edited).
-    const file = join(stateDir, 'sessions.json');
-    writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
-    const second = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
-    // Refused as in use (node A's agent is connected), the second agent gives up on it and registers a new session.
-    expect(second.agent.stderr()).toMatch(/ERR_SESSION_IN_USE: session [a-z2-7]{26} already has a connected agent \(on another node\)/);
-    expect(second.sessionId).not.toBe(first.sessionId);
-    const viaB = await send(nodeB.port, hostOn(first.sessionId, nodeB.port), { path: '/hello' });
-    expect(viaB.status).toBe(200);
-  });
+  it('keeps a live session to its node: a second agent with the secret is refused while the first is connected', () => liveSessionKept);
 });
 
 describe('when Redis goes away', () => {
   it('keeps serving sessions a node holds itself, and answers 503 for the others', async () => {
+    const { redis, nodeA, nodeB } = await ownCluster();
     const { sessionId } = await startAgent(nodeA.url, String(app.port), {}, ['--new-session', '--no-p2p']);
     await redis.stop();
     expect((await send(nodeA.port, hostOn(sessionId, nodeA.port), { path: '/hello' })).status).toBe(200);
@@ -265,3 +284,18 @@ describe('when Redis goes away', () => {
     expect(viaB.body.toString()).toContain('ERR_DIRECTORY_UNAVAILABLE');
   });
 });
+
+/** The test 'keeps a live session to its node' (it runs from beforeAll on, see there). */
+async function keepsALiveSessionToItsNode(): Promise<void> {
+  const stateDir = `/tmp/wingman-cluster-busy-${process.pid}`;
+  const first = await startAgent(nodeA.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--new-session', '--no-p2p']);
+  // The same saved session, presented to node B (see 'resumes its session (same id) on node B' for why the file is edited).
+  const file = join(stateDir, 'sessions.json');
+  writeFileSync(file, readFileSync(file, 'utf8').split(`:${nodeA.port} `).join(`:${nodeB.port} `));
+  const second = await startAgent(nodeB.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--no-p2p']);
+  // Refused as in use (node A's agent is connected), the second agent gives up on it and registers a new session.
+  expect(second.agent.stderr()).toMatch(/ERR_SESSION_IN_USE: session [a-z2-7]{26} already has a connected agent \(on another node\)/);
+  expect(second.sessionId).not.toBe(first.sessionId);
+  const viaB = await send(nodeB.port, hostOn(first.sessionId, nodeB.port), { path: '/hello' });
+  expect(viaB.status).toBe(200);
+}
