@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { AGENT_BIN, killAll, startAgent, startProcess, startServer, type Proc } from '../helpers/processes';
+import { AGENT_BIN, killAll, spawnedBy, startAgent, startProcess, startServer, type Proc } from '../helpers/processes';
 import { freePort } from '../helpers/redis';
 
 jest.setTimeout(90_000);
@@ -26,30 +26,58 @@ const EXIT_TIMEOUT_MS = 20_000;
 let app: FixtureApp;
 let stateDir: string;
 
+/** Where a test's processes run: the fixture app they serve, and the directory their state is kept in. */
+interface Place {
+  app: FixtureApp;
+  stateDir: string;
+}
+/** The current test's place. */
+const here = (): Place => ({ app, stateDir });
+
+/**
+ * A second agent of the token serving a name is refused only after its busy retries (about 15 s): the test that waits
+ * for that runs from beforeAll on, beside the others, in a place and on a server of its own; its test awaits it.
+ */
+let beside: Place | undefined;
+const besideOthers = new Set<Proc>();
+let nameRefused: Promise<void>;
+
+beforeAll(async () => {
+  beside = { app: await startFixtureApp(), stateDir: mkdtempSync(join(tmpdir(), 'wingman-stable-names-')) };
+  nameRefused = spawnedBy(besideOthers, () => refusesTheName(beside!));
+  nameRefused.catch(() => undefined);
+});
+
+afterAll(async () => {
+  await killAll();
+  await beside?.app.close();
+  if (beside) rmSync(beside.stateDir, { recursive: true, force: true });
+});
+
 beforeEach(async () => {
   app = await startFixtureApp();
   stateDir = mkdtempSync(join(tmpdir(), 'wingman-stable-names-'));
 });
 
 afterEach(async () => {
-  await killAll();
+  await killAll([...besideOthers]);
   await app.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-/** A server with both tokens on `port`, keeping its state (the session key, the names) in this test's directory. */
-const server = (port: number, env: Record<string, string> = {}) =>
-  startServer({ WINGMAN_TOKENS: `${TOKEN_A},${TOKEN_B}`, WINGMAN_SERVER_STATE_DIR: join(stateDir, 'server'), ...env }, ['--port', String(port)]);
+/** A server with both tokens on `port`, keeping its state (the session key, the names) in the place's directory. */
+const server = (port: number, env: Record<string, string> = {}, at = here()) =>
+  startServer({ WINGMAN_TOKENS: `${TOKEN_A},${TOKEN_B}`, WINGMAN_SERVER_STATE_DIR: join(at.stateDir, 'server'), ...env }, ['--port', String(port)]);
 
 /** `wingman http --json` with a token and extra flags, not waiting for anything. */
-const agentProc = (serverUrl: string, token: string, args: string[]): Proc =>
-  startProcess(AGENT_BIN, ['http', String(app.port), '--server', serverUrl, '--json', '--inspect', 'false', '--token', token, ...args], {
-    WINGMAN_STATE_DIR: join(stateDir, `agent-${token}`),
+const agentProc = (serverUrl: string, token: string, args: string[], at = here()): Proc =>
+  startProcess(AGENT_BIN, ['http', String(at.app.port), '--server', serverUrl, '--json', '--inspect', 'false', '--token', token, ...args], {
+    WINGMAN_STATE_DIR: join(at.stateDir, `agent-${token}`),
   });
 
 /** An agent the server refuses: its fatal event and exit code. */
-async function refused(serverUrl: string, token: string, args: string[]): Promise<{ code: string; message: string; exit: number | null }> {
-  const proc = agentProc(serverUrl, token, args);
+async function refused(serverUrl: string, token: string, args: string[], at = here()): Promise<{ code: string; message: string; exit: number | null }> {
+  const proc = agentProc(serverUrl, token, args, at);
   const fatal = await proc.waitForEvent('fatal', EXIT_TIMEOUT_MS);
   const { code } = await proc.waitForExit({ timeoutMs: EXIT_TIMEOUT_MS });
   return { code: String(fatal.code), message: String(fatal.message), exit: code };
@@ -71,19 +99,6 @@ describe('wingman http --name', () => {
     expect({ status: page.status, body: page.body.toString() }).toEqual({ status: 200, body: 'hello GET' });
     expect(await tlsAsk(port, 'shop.localhost')).toEqual({ status: 200, body: { ok: true, reason: 'session' } });
     expect((await tlsAsk(port, 'cart.localhost')).status).toBe(404);
-  });
-
-  it('refuses the name to another token with the reason, and to a second agent of its own token while the first serves it', async () => {
-    const port = await freePort();
-    const { url } = await server(port);
-    await startAgent(url, String(app.port), { WINGMAN_STATE_DIR: join(stateDir, 'agent') }, ['--token', TOKEN_A, '--name', 'shop']);
-    expect(await refused(url, TOKEN_B, ['--name', 'shop'])).toEqual({
-      code: 'ERR_NAME_TAKEN',
-      message: 'the name "shop" belongs to another agent token on this server; choose another --name',
-      exit: 1,
-    });
-    // The same token's second agent: the name is served already.
-    expect(await refused(url, TOKEN_A, ['--name', 'shop'])).toMatchObject({ code: 'ERR_SESSION_IN_USE', exit: 1 });
   });
 
   it('keeps the name across a server restart: the TLS check allows it with no agent, another token is still refused, and the agent gets the same link, key included', async () => {
@@ -152,6 +167,8 @@ describe('wingman http --name', () => {
     ws.close();
     expect(answer).toMatchObject({ type: 'error', code: 'ERR_NAME_INVALID', message: expect.stringMatching(/"admin" is reserved/) });
   });
+
+  it('refuses the name to another token with the reason, and to a second agent of its own token while the first serves it', () => nameRefused);
 });
 
 /** Starts the token's agent with `name`, retrying while the server still counts the token's previous name as in use (its grace period). */
@@ -165,4 +182,18 @@ async function startAgentWhenFree(url: string, token: string, name: string): Pro
     if (first.code !== 'ERR_NAME_LIMIT' || Date.now() > deadline) throw new Error(`--name ${name}: ${String(first.code)} ${String(first.message)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The test 'refuses the name to another token …' in place `at` (it runs from beforeAll on, see there). */
+async function refusesTheName(at: Place): Promise<void> {
+  const port = await freePort();
+  const { url } = await server(port, {}, at);
+  await startAgent(url, String(at.app.port), { WINGMAN_STATE_DIR: join(at.stateDir, 'agent') }, ['--token', TOKEN_A, '--name', 'shop']);
+  expect(await refused(url, TOKEN_B, ['--name', 'shop'], at)).toEqual({
+    code: 'ERR_NAME_TAKEN',
+    message: 'the name "shop" belongs to another agent token on this server; choose another --name',
+    exit: 1,
+  });
+  // The same token's second agent: the name is served already.
+  expect(await refused(url, TOKEN_A, ['--name', 'shop'], at)).toMatchObject({ code: 'ERR_SESSION_IN_USE', exit: 1 });
 }
