@@ -9,7 +9,7 @@
 import Redis from 'ioredis';
 import { startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { AGENT_BIN, killAll, startAgent, startProcess, startServer } from '../helpers/processes';
+import { AGENT_BIN, killAll, spawnedBy, startAgent, startProcess, startServer, type Proc } from '../helpers/processes';
 import { startRedis, type RedisProcess } from '../helpers/redis';
 
 jest.setTimeout(120_000);
@@ -22,21 +22,50 @@ const EXIT_TIMEOUT_MS = 45_000;
 let redis: RedisProcess;
 let app: FixtureApp;
 
+/** Where a test's processes run: its Redis (the cluster's), and the fixture app they serve. */
+interface Place {
+  redis: RedisProcess;
+  app: FixtureApp;
+}
+/** The current test's place. */
+const here = (): Place => ({ redis, app });
+
+/**
+ * An agent of the token serving a name, started on a second node, is refused only after its busy retries (about
+ * 15 s): the test that waits for that runs from beforeAll on, beside the others, in a place of its own (its own Redis,
+ * so its own cluster); its test awaits it.
+ */
+let beside: Place | undefined;
+const besideOthers = new Set<Proc>();
+let nameRefused: Promise<void>;
+
+beforeAll(async () => {
+  beside = { redis: await startRedis(), app: await startFixtureApp() };
+  nameRefused = spawnedBy(besideOthers, () => refusesTheName(beside!));
+  nameRefused.catch(() => undefined);
+});
+
+afterAll(async () => {
+  await killAll();
+  await beside?.app.close();
+  await beside?.redis.stop();
+});
+
 beforeEach(async () => {
   redis = await startRedis();
   app = await startFixtureApp();
 });
 
 afterEach(async () => {
-  await killAll();
+  await killAll([...besideOthers]);
   await app.close();
   await redis.stop();
 });
 
-const node = () => startServer({ REDIS_URL: redis.url, WINGMAN_TOKENS: `${TOKEN_A},${TOKEN_B}` });
+const node = (at = here()) => startServer({ REDIS_URL: at.redis.url, WINGMAN_TOKENS: `${TOKEN_A},${TOKEN_B}` });
 
-async function refused(serverUrl: string, token: string, name: string): Promise<{ code: string; message: string }> {
-  const proc = startProcess(AGENT_BIN, ['http', String(app.port), '--server', serverUrl, '--json', '--inspect', 'false', '--token', token, '--name', name]);
+async function refused(serverUrl: string, token: string, name: string, at = here()): Promise<{ code: string; message: string }> {
+  const proc = startProcess(AGENT_BIN, ['http', String(at.app.port), '--server', serverUrl, '--json', '--inspect', 'false', '--token', token, '--name', name]);
   const fatal = await proc.waitForEvent('fatal', EXIT_TIMEOUT_MS);
   return { code: String(fatal.code), message: String(fatal.message) };
 }
@@ -52,20 +81,6 @@ async function redisGet(key: string): Promise<{ value: string | null; ttl: numbe
 }
 
 describe('stable names in a cluster', () => {
-  it("refuses a token's name to another token on every node, and its own second agent on another node while the first serves it", async () => {
-    const a = await node();
-    const b = await node();
-    const shop = await startAgent(a.url, String(app.port), {}, ['--token', TOKEN_A, '--name', 'shop', '--no-p2p']);
-    expect(shop.url).toBe(`http://shop.localhost:${a.port}/`);
-    // Node b forwards the name's requests to node a, which holds its agent.
-    expect((await send(b.port, `shop.localhost:${b.port}`, { path: '/hello' })).body.toString()).toBe('hello GET');
-    expect(await refused(b.url, TOKEN_B, 'shop')).toMatchObject({ code: 'ERR_NAME_TAKEN' });
-    expect(await refused(b.url, TOKEN_A, 'shop')).toEqual({
-      code: 'ERR_SESSION_IN_USE',
-      message: 'the name "shop" already has a connected agent (on another node)',
-    });
-  });
-
   it("lets one token's two agents started at once on two nodes with two names serve one name, and keeps that one the token's", async () => {
     const a = await node();
     const b = await node();
@@ -99,4 +114,21 @@ describe('stable names in a cluster', () => {
     expect(back.url).toBe(`http://shop.localhost:${c.port}/`);
     expect((await send(c.port, `shop.localhost:${c.port}`, { path: '/hello' })).body.toString()).toBe('hello GET');
   });
+
+  it("refuses a token's name to another token on every node, and its own second agent on another node while the first serves it", () => nameRefused);
 });
+
+/** The test "refuses a token's name to another token on every node …" in place `at` (it runs from beforeAll on, see there). */
+async function refusesTheName(at: Place): Promise<void> {
+  const a = await node(at);
+  const b = await node(at);
+  const shop = await startAgent(a.url, String(at.app.port), {}, ['--token', TOKEN_A, '--name', 'shop', '--no-p2p']);
+  expect(shop.url).toBe(`http://shop.localhost:${a.port}/`);
+  // Node b forwards the name's requests to node a, which holds its agent.
+  expect((await send(b.port, `shop.localhost:${b.port}`, { path: '/hello' })).body.toString()).toBe('hello GET');
+  expect(await refused(b.url, TOKEN_B, 'shop', at)).toMatchObject({ code: 'ERR_NAME_TAKEN' });
+  expect(await refused(b.url, TOKEN_A, 'shop', at)).toEqual({
+    code: 'ERR_SESSION_IN_USE',
+    message: 'the name "shop" already has a connected agent (on another node)',
+  });
+}
