@@ -13,7 +13,7 @@ import { REVALIDATE_ETAG, startFixtureApp, type FixtureApp } from '../helpers/fi
 import { NGHTTP2_STREAM_RESET_BURST } from '../../packages/tunnel-server/src/http/h2-reset-budget';
 import { HTTP2_RETIRE_QUIET_MS } from '../../packages/tunnel-server/src/http/http2-compat';
 import { setTimeout as delay } from 'node:timers/promises';
-import { killAll, startAgent, startServer } from '../helpers/processes';
+import { killAll, startAgent, startServer, type Proc } from '../helpers/processes';
 import { h2Exchange, type H2Reply } from '../helpers/h2-client';
 import { createTestCa, type TestCa } from '../helpers/test-ca';
 
@@ -36,28 +36,42 @@ let ca: TestCa;
 let cert: { certFile: string; keyFile: string };
 let app: FixtureApp;
 const sessions: ClientHttp2Session[] = [];
+/**
+ * The file's server (default settings) and its one session, shared by the tests that use the default: each opens
+ * connections of its own, and the server keeps nothing per connection once it is gone (the reset allowance is one
+ * connection's).
+ */
+let shared: Promise<{ port: number; host: string; procs: Proc[] }> | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   ca = createTestCa();
   cert = ca.issue('h2', { serialHex: '3003', altNames: ['DNS:localhost', 'DNS:*.localhost', 'IP:127.0.0.1'] });
+  app = await startFixtureApp();
 });
 
-afterAll(() => ca?.remove());
-
-beforeEach(async () => {
-  app = await startFixtureApp();
+afterAll(async () => {
+  await killAll();
+  await app?.close();
+  ca?.remove();
 });
 
 afterEach(async () => {
   for (const s of sessions.splice(0)) s.destroy();
-  await killAll();
-  await app.close();
+  await killAll(shared ? (await shared).procs : []);
 });
 
-async function startH2Tunnel(env: Record<string, string> = {}) {
-  const { port, url: serverUrl } = await startServer(env, ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
-  const { url } = await startAgent(serverUrl, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile });
-  return { port, host: new URL(url).host };
+/** The file's tunnel, or with `env`, a server and session of the test's own. */
+async function startH2Tunnel(env?: Record<string, string>) {
+  if (env) return (await ownH2Tunnel(env)).tunnel;
+  shared ??= ownH2Tunnel({}).then(({ tunnel, procs }) => ({ ...tunnel, procs }));
+  const { port, host } = await shared;
+  return { port, host };
+}
+
+async function ownH2Tunnel(env: Record<string, string>) {
+  const { server, port, url: serverUrl } = await startServer(env, ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile]);
+  const { agent, url } = await startAgent(serverUrl, String(app.port), { NODE_EXTRA_CA_CERTS: ca.caFile });
+  return { tunnel: { port, host: new URL(url).host }, procs: [server, agent] };
 }
 
 /** One HTTP/2 connection to the server, as a browser opens it for `localhost` names. */
