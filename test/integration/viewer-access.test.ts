@@ -17,17 +17,44 @@ const PASSWORD = 'correct horse: battery';
 const basic = (password: string, user = '') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 let app: FixtureApp;
+/** The file's server, and its password-protected session that every test shares unless it starts one of its own. */
+let shared: Tunnel;
+/** The session a test's requests go to: `shared`, or the test's own (`ownSession`). */
 let t: Tunnel;
+let sessions = 0;
 
-beforeEach(async () => {
+beforeAll(async () => {
   app = await startFixtureApp();
-  t = await startTunnel(String(app.port), { agentArgs: ['--password', PASSWORD] });
+  shared = await startTunnel(String(app.port), { agentArgs: ['--password', PASSWORD] });
+});
+
+beforeEach(() => {
+  t = shared;
 });
 
 afterEach(async () => {
-  await killAll();
-  await app.close();
+  await killAll([shared.server, shared.agent]);
 });
+
+afterAll(async () => {
+  await killAll();
+  await app?.close();
+});
+
+/**
+ * A password-protected session of the test's own on the file's server, made the one its requests go to: for a test
+ * that sends wrong passwords (counted per session, so none leak into another test's) or stops its agent.
+ */
+async function ownSession(): Promise<{ stateDir: string }> {
+  const stateDir = `/tmp/wingman-access-own-${process.pid}-${++sessions}`;
+  const agent = await startAgent(`http://localhost:${shared.serverPort}`, String(app.port), { WINGMAN_STATE_DIR: stateDir }, [
+    '--password',
+    PASSWORD,
+    '--new-session',
+  ]);
+  t = { ...shared, ...agent, host: new URL(agent.url).host };
+  return { stateDir };
+}
 
 const get = (path: string, headers: Record<string, string> = {}): Promise<Reply> => send(t.serverPort, t.host, { path, headers });
 /** GET /hello with `password`, from loopback `address` (another viewer). */
@@ -78,6 +105,7 @@ describe('a password-protected session', () => {
   });
 
   it('refuses a wrong password with 401 ERR_ACCESS_DENIED', async () => {
+    await ownSession();
     const r = await get('/hello', { authorization: basic('wrong') });
     expect(r.status).toBe(401);
     expect(r.body.toString()).toContain('ERR_ACCESS_DENIED');
@@ -140,6 +168,7 @@ describe('a password-protected session', () => {
   });
 
   it('throttles guessing per viewer: after 10 wrong passwords in a minute it answers 429, but a viewer with the cookie still gets in', async () => {
+    await ownSession();
     const cookie = accessCookie(await get('/hello', { authorization: basic(PASSWORD) }));
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await get('/hello', { authorization: basic(`guess-${i}`) })).status);
@@ -172,6 +201,7 @@ describe('a password-protected session', () => {
   });
 
   it('lets a reviewer with the right password in from a new address after 10 addresses sent 10 wrong passwords each', async () => {
+    await ownSession();
     const guesses: number[] = [];
     for (let a = 1; a <= 10; a++) for (let i = 0; i < 10; i++) guesses.push((await from(`127.0.3.${a}`, `guess-${a}-${i}`)).status);
     expect(guesses).toEqual(Array<number>(100).fill(401));
@@ -188,6 +218,7 @@ describe('a password-protected session', () => {
   });
 
   it("lets a reviewer's right password in on its first try after 1 024 addresses guessed and addresses beyond them were throttled", async () => {
+    await ownSession();
     // One wrong password from each of 1 024 addresses (five /24s): every source the throttle tracks in a minute.
     const guesses: number[] = [];
     for (let i = 0; i < 1024; i++) guesses.push((await from(`127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`, `guess-${i}`)).status);
@@ -232,10 +263,11 @@ describe('a password-protected session', () => {
 
 describe('an agent that restarts without --password', () => {
   it('opens the session again: the latest register decides', async () => {
+    const { stateDir } = await ownSession();
     expect((await get('/hello')).status).toBe(401);
     await t.agent.kill();
-    // Same state dir as startTunnel's agent: the restart resumes the same session (same URL).
-    const again = await startAgent(`http://localhost:${t.serverPort}`, String(app.port));
+    // Same state dir as the session's agent: the restart resumes the same session (same URL).
+    const again = await startAgent(`http://localhost:${t.serverPort}`, String(app.port), { WINGMAN_STATE_DIR: stateDir });
     expect(again.url).toBe(t.url);
     expect((await get('/hello')).status).toBe(200);
   });
