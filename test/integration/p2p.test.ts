@@ -5,18 +5,23 @@
  * inside the loopback-only namespace `npm test` creates.
  */
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import WebSocket from 'ws';
 import { patternBlock, patternSha256, startFixtureApp, type FixtureApp } from '../helpers/fixture-app';
 import { send } from '../helpers/http-client';
-import { closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
-import { runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
+import { closeViewerProcesses, closeViewersAndProcesses, connectViewerProcess, type ViewerProcess } from '../helpers/p2p-viewer-process';
+import { killAll, runWingmanFetch, startAgent, startTunnel, type Tunnel } from '../helpers/processes';
 import { until, waitForEvent } from '../helpers/wait';
 
 jest.setTimeout(120_000);
 const MiB = 1024 * 1024;
 
 let app: FixtureApp;
+/** The file's app, and a tunnel to it that every test shares unless it starts one of its own. */
+let shared: Tunnel;
+/** The tunnel a test's viewers go to: `shared`, or the test's own. */
 let t: Tunnel;
 
 function viewer(url = t.url): Promise<ViewerProcess> {
@@ -27,17 +32,27 @@ function get(v: ViewerProcess, target: string) {
   return v.request({ method: 'GET', target, headers: [['host', t.host]] });
 }
 
-/** The app and a tunnel to it, fresh for each test that uses the default tunnel. */
-async function startAppAndTunnel(): Promise<void> {
+beforeAll(async () => {
   app = await startFixtureApp();
-  t = await startTunnel(String(app.port));
-}
+  shared = await startTunnel(String(app.port), { agentEnv: { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-p2p-shared-${process.pid}`) } });
+});
 
-afterEach(() => closeViewersAndProcesses(app));
+beforeEach(() => {
+  t = shared;
+});
+
+// Each test's viewers, and what it started besides the shared tunnel.
+afterEach(async () => {
+  try {
+    await closeViewerProcesses();
+  } finally {
+    await killAll([shared.server, shared.agent]);
+  }
+});
+
+afterAll(() => closeViewersAndProcesses(app));
 
 describe('P2P over a data channel (real wrtc peers, real processes)', () => {
-  beforeEach(startAppAndTunnel);
-
   it('connects on loopback without STUN and serves GET with x-wingman-transport: p2p', async () => {
     const v = await viewer();
     expect(v.facts?.p2p.enabled).toBe(true);
@@ -46,7 +61,7 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
     expect(r.status).toBe(200);
     expect(r.header('x-wingman-transport')).toBe('p2p');
     expect(r.body.toString()).toBe('hello GET');
-    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected');
+    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === v.viewerId);
   });
 
   it('carries a 20 MiB upload and a 50 MiB download with equal SHA-256', async () => {
@@ -178,8 +193,10 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
   });
 
   it('counts P2P successes and connect times in /metrics', async () => {
-    await viewer();
-    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected');
+    // A server of its own: the shared one counted the other tests' viewers.
+    t = await startTunnel(String(app.port), { agentEnv: { WINGMAN_STATE_DIR: join(tmpdir(), `wingman-p2p-metrics-${process.pid}`) } });
+    const v = await viewer();
+    await t.agent.waitFor((e) => e.event === 'peer' && e.state === 'connected' && e.viewerId === v.viewerId);
     // The server counts a success when the agent reports it over the control channel: nothing to await but the metric.
     let text = '';
     await until(
@@ -204,8 +221,6 @@ describe('P2P over a data channel (real wrtc peers, real processes)', () => {
 });
 
 describe('wingman fetch', () => {
-  beforeEach(startAppAndTunnel);
-
   it('fetches a session URL peer-to-peer and says so, then over the relay with --relay-only', async () => {
     const run = runWingmanFetch;
     const p2p = await run([`${t.url}hello`]);
@@ -217,12 +232,8 @@ describe('wingman fetch', () => {
   });
 });
 
-/** Each test starts the tunnel it needs (the default one would go unused). */
+/** Each test starts the agent it needs: on a server of its own for a server-wide switch, else on the shared one. */
 describe('P2P switched off', () => {
-  beforeEach(async () => {
-    app = await startFixtureApp();
-  });
-
   async function expectRelayOnly(tunnel: Tunnel) {
     await expect(connectViewerProcess({ url: tunnel.url, timeoutMs: 10_000 })).rejects.toThrow(/P2P/);
     const info = JSON.parse((await send(tunnel.serverPort, tunnel.host, { path: '/__wingman/session' })).body.toString());
@@ -238,14 +249,20 @@ describe('P2P switched off', () => {
     await expectRelayOnly(tunnel);
   });
 
+  /** An agent with `args` and `env` on the shared tunnel's server (a session of its own). */
+  async function agentOnSharedServer(args: string[], env: Record<string, string> = {}): Promise<Tunnel> {
+    const started = await startAgent(`http://localhost:${shared.serverPort}`, String(app.port), env, ['--new-session', ...args]);
+    return { ...shared, ...started, host: new URL(started.url).host };
+  }
+
   it('by the agent flag --no-p2p', async () => {
-    const tunnel = await startTunnel(String(app.port), { agentArgs: ['--no-p2p'] });
+    const tunnel = await agentOnSharedServer(['--no-p2p']);
     expect(tunnel.agent.events[0]!.p2p).toBe(false);
     await expectRelayOnly(tunnel);
   });
 
   it('by the agent environment WINGMAN_P2P=0', async () => {
-    const tunnel = await startTunnel(String(app.port), { agentEnv: { WINGMAN_P2P: '0' } });
+    const tunnel = await agentOnSharedServer([], { WINGMAN_P2P: '0' });
     await expectRelayOnly(tunnel);
   });
 });
