@@ -23,13 +23,29 @@ jest.setTimeout(120_000);
 const DEV_TOKEN = 'wingman-local-dev-token';
 
 let app: FixtureApp;
+/** The file's server: every test's sessions are its own, so they share it, but for the tests that restart theirs. */
+let shared: { port: number; url: string; proc: Proc };
+/** The server of the current test: `shared`, or its own (`ownServer`). */
 let server: { port: number; url: string; proc: Proc };
 let stateDir: string;
 
-beforeEach(async () => {
-  app = await startFixtureApp();
+async function startOne(): Promise<{ port: number; url: string; proc: Proc }> {
   const s = await startServer();
-  server = { port: s.port, url: s.url, proc: s.server };
+  return { port: s.port, url: s.url, proc: s.server };
+}
+
+/** A server of the test's own, made the current one: for a test that restarts it (its sessions and ended ids go with it). */
+async function ownServer(): Promise<void> {
+  server = await startOne();
+}
+
+beforeAll(async () => {
+  app = await startFixtureApp();
+  shared = await startOne();
+});
+
+beforeEach(() => {
+  server = shared;
   stateDir = mkdtempSync(join(tmpdir(), 'wingman-expiry-'));
 });
 
@@ -37,10 +53,14 @@ afterEach(async () => {
   try {
     await closeViewerProcesses();
   } finally {
-    await killAll();
-    await app.close();
+    await killAll([shared.proc]);
     rmSync(stateDir, { recursive: true, force: true });
   }
+});
+
+afterAll(async () => {
+  await killAll();
+  await app?.close();
 });
 
 /** Registers over a raw agent socket; resolves with the server's messages (text) as they come. */
@@ -78,7 +98,7 @@ function freshStartNoise(agent: Proc): unknown[] {
   ];
 }
 
-/** Stops the server started for this test (its in-memory sessions and ended ids go with it; the session key stays). */
+/** Stops the test's own server (its in-memory sessions and ended ids go with it; the session key stays). */
 const killServer = () => server.proc.kill('SIGKILL');
 
 describe('session expiry (--expires)', () => {
@@ -148,6 +168,7 @@ describe('session expiry (--expires)', () => {
   });
 
   it('keeps the deadline when the server restarts and the agent resumes', async () => {
+    await ownServer();
     const { agent, url } = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '30s', '--inspect', 'false']);
     const firstDeadline = agent.events.find((e) => e.event === 'ready')!.expiresAt;
     await killServer();
@@ -158,6 +179,7 @@ describe('session expiry (--expires)', () => {
   });
 
   it('never brings back a link that expired while its agent was down, even after a server restart and without --expires', async () => {
+    await ownServer();
     const first = await startAgent(server.url, String(app.port), { WINGMAN_STATE_DIR: stateDir }, ['--expires', '1s', '--inspect', 'false']);
     const expiresAt = Date.parse(String(first.agent.events.find((e) => e.event === 'ready')!.expiresAt));
     await first.agent.kill('SIGKILL');
