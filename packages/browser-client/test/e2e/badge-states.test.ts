@@ -14,7 +14,7 @@ import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpe
 import { metricSum } from '../../../../test/helpers/http-client';
 import { hostProcessPids, p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { MAX_MISSED_PINGS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
+import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
 import { startStack, wrongBindProofAgentEnv, type Stack } from './support/stack';
@@ -23,6 +23,8 @@ jest.setTimeout(180_000);
 
 /** How often the page's badge is read where nothing announces its change, ms. */
 const READ_EVERY_MS = 50;
+/** How far the page's clock runs between two reads of the badge while its heartbeat finds the frozen host: shorter than RETRY_BASE_MS, so the next attempt starts after the clock stopped being run. */
+const HEARTBEAT_STEP_MS = RETRY_BASE_MS / 4;
 
 /** Waits until the badge reads `text`. */
 function badgeReads(page: Page, text: string): Promise<string> {
@@ -199,6 +201,8 @@ describe("the shell's badge after faults", () => {
 
     it('says the channel is unresponsive, that ICE timed out at the frozen spare, and P2P over a new host process', async () => {
       const { page } = browser;
+      // The page's heartbeat waits on the page's clock: it is run forward below rather than waited for.
+      await page.clock.install();
       const children = () => hostProcessPids(own.agent.child.pid!);
       const spare = await until(() => (children().length === 1 ? children()[0] : undefined), {
         timeoutMs: WAIT_MS,
@@ -219,11 +223,20 @@ describe("the shell's badge after faults", () => {
 
       // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
       const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
-      const unresponsive = watchBadge(page, (t) => t.startsWith('Relay · channel unresponsive'), heartbeatMs + WAIT_MS);
       const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
       frozen = [spare, nextSpare];
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-      await unresponsive.finished;
+      // The page's clock runs forward HEARTBEAT_STEP_MS at a time, its badge read between steps: each step fires what falls
+      // due in it (a PING sent over the real channel to the frozen host, a PING's timeout). Within heartbeatMs of that clock
+      // (an interval to the next PING, then a timeout per missed PING) and one interval's slack, the channel is dead.
+      let ranMs = 0;
+      let text: string | null;
+      while (!(text = await badgeText(page))?.startsWith('Relay · channel unresponsive')) {
+        if (ranMs > heartbeatMs + RTT_INTERVAL_MS) throw new Error(`the badge still reads "${text}" ${ranMs} ms (page clock) after the host processes froze`);
+        await page.clock.runFor(HEARTBEAT_STEP_MS);
+        ranMs += HEARTBEAT_STEP_MS;
+      }
+      // Stopped here, the clock flows again: the next attempt comes RETRY_BASE_MS later (more than a step), in real time.
       // The attempt at the frozen spare cannot open a channel before its deadline: the app runs over the relay meanwhile.
       expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
       await toTimeout.finished;
