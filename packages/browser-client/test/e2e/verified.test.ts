@@ -12,7 +12,7 @@
 import type { Page } from 'playwright-core';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpers/tampering-proxy';
-import { delay, until } from '../../../../test/helpers/wait';
+import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
@@ -44,6 +44,16 @@ function badge(page: AnyPage, text: RegExp): Promise<string> {
     },
     { timeoutMs: WAIT_MS, intervalMs: 100, what: `the badge to read ${text}`, observe: () => last },
   );
+}
+
+/** Answers the shell dropped for a missing or wrong MAC, as its errors list them (one each). */
+async function droppedAnswers(page: AnyPage): Promise<number> {
+  const errors = await inPage(
+    page,
+    () => (window as unknown as { __wingman: { errors(): Array<{ code: string; message: string }> } }).__wingman.errors(),
+    undefined,
+  );
+  return errors.filter((e) => e.code === 'signal-mac' && e.message.startsWith('dropped the answer')).length;
 }
 
 async function verifiedP2p(page: AnyPage): Promise<void> {
@@ -100,10 +110,18 @@ function scenarios(ctx: () => { stack: Stack; page: AnyPage; newTab(): Promise<A
       const { stack } = ctx();
       const tab = await ctx().newTab();
       const frame = await openShell(tab as Page, proxy.via(`${stack.origin}/one#k=${stack.linkKey}`), 'one');
-      // Two attempts' worth (the ICE deadline is 3 s): each one's answer is dropped, none reaches P2P, and the badge names the cause.
+      // Two attempts: each one's answer is dropped, none reaches P2P, and the badge names the cause. An attempt whose answer
+      // the shell dropped has no remote description, so it can never open a channel: the transport is read until the
+      // shell has dropped the second attempt's answer (its errors say so, one per dropped answer).
       await waitForTransport(tab, 'relay', /signaling was altered/);
       const seen = new Set<string>();
-      for (const end = Date.now() + 4_000; Date.now() < end; await delay(100)) seen.add((await shellStatus(tab)).transport);
+      await until(
+        async () => {
+          seen.add((await shellStatus(tab)).transport);
+          return (await droppedAnswers(tab)) >= 2 || undefined;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 100, what: "the shell to drop the second attempt's answer", observe: () => [...seen] },
+      );
       expect([...seen]).toEqual(['relay']);
       expect(proxy.rewritten).toBeGreaterThanOrEqual(2);
       expect((await fetchInApp(frame, '/api/hello')).transport).toBe('relay');
