@@ -17,7 +17,7 @@ import { until } from '../../../../test/helpers/wait';
 import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
-import { startStack, wrongBindProofAgentEnv, type Stack } from './support/stack';
+import { startStack, startStackWith, wrongBindProofAgentEnv, type Stack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -130,8 +130,7 @@ describe("the shell's badge after faults", () => {
     let refusing: Stack;
 
     beforeAll(async () => {
-      refusing = await startStack();
-      browser = await launchChromium();
+      [refusing, browser] = await startStackWith(launchChromium);
     });
 
     afterAll(async () => {
@@ -183,8 +182,7 @@ describe("the shell's badge after faults", () => {
     let own: Stack;
 
     beforeAll(async () => {
-      own = await startStack();
-      browser = await launchChromium();
+      [own, browser] = await startStackWith(launchChromium);
     });
 
     afterAll(async () => {
@@ -262,8 +260,7 @@ describe("the shell's badge after faults", () => {
     let wrongProof: Stack;
 
     beforeAll(async () => {
-      wrongProof = await startStack({ agentEnv: wrongBindProofAgentEnv() });
-      browser = await launchChromium();
+      [wrongProof, browser] = await startStackWith(launchChromium, { agentEnv: wrongBindProofAgentEnv() });
     });
 
     afterAll(async () => {

@@ -22,7 +22,7 @@ import { unregisterServiceWorkers } from './helpers/browser';
 import { patternSha256 } from './support/app';
 import { settleBulkFigures } from './support/in-app';
 import { fetchInApp, inPage, openShell, WAIT_MS, waitForTransport, type AnyFrame, type AnyPage } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStackWith, type Stack } from './support/stack';
 
 jest.setTimeout(120_000);
 
@@ -87,8 +87,7 @@ describe.each(WEBRTC_ENGINES)('the P2P host process killed with exchanges in fli
   let page: AnyPage;
 
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchEngine(engine);
+    [stack, browser] = await startStackWith(() => launchEngine(engine));
     page = browser.page;
   });
 

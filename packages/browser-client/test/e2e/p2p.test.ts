@@ -7,7 +7,7 @@ import { patternSha256 } from './support/app';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { abortedFetch, download, firstSseEvent, settleBulkFigures, upload, websocketEcho, websocketSendAndClose } from './support/in-app';
 import { fetchInApp, inPage, openShell, routeOf, shellStatus, WAIT_MS, waitForApp, waitForTransport } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStackWith, type Stack } from './support/stack';
 import { delay } from '../../../../test/helpers/wait';
 import { CLIENT_PATH } from '@wingman/protocol';
 
@@ -24,8 +24,7 @@ describe('P2P through the shell', () => {
   let browser: LaunchedChromium;
 
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
+    [stack, browser] = await startStackWith(launchChromium);
   });
 
   afterEach(async () => {

@@ -15,7 +15,7 @@
 import type { Frame } from 'playwright-core';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { fetchInApp, inPage, openShell, waitForTransport } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStackWith, type Stack } from './support/stack';
 import { patternSha256 } from './support/app';
 import { delay, until } from '../../../../test/helpers/wait';
 import { STALL_MIN_COUNT } from '../../src/sw/lossy-path';
@@ -39,8 +39,7 @@ describe('a stalling P2P path without a channel', () => {
   let browser: LaunchedChromium;
 
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
+    [stack, browser] = await startStackWith(launchChromium);
   });
 
   afterAll(async () => {

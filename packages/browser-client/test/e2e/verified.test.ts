@@ -16,7 +16,7 @@ import { until } from '../../../../test/helpers/wait';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
 import { launchFirefox, type LaunchedFirefox } from './helpers/firefox';
 import { fetchInApp, inPage, openShell, shellStatus, waitForApp, waitForTransport, WAIT_MS, type AnyPage } from './support/shell';
-import { startStack, type Stack } from './support/stack';
+import { startStackWith, type Stack } from './support/stack';
 
 jest.setTimeout(180_000);
 
@@ -142,8 +142,7 @@ describe('verified channels in Chromium', () => {
   let stack: Stack;
   let browser: LaunchedChromium;
   beforeAll(async () => {
-    stack = await startStack();
-    browser = await launchChromium();
+    [stack, browser] = await startStackWith(launchChromium);
   });
   afterAll(async () => {
     await browser?.close();
@@ -156,8 +155,7 @@ describe('verified channels in Firefox', () => {
   let stack: Stack;
   let firefox: LaunchedFirefox;
   beforeAll(async () => {
-    stack = await startStack();
-    firefox = await launchFirefox();
+    [stack, firefox] = await startStackWith(launchFirefox);
   });
   afterAll(async () => {
     await firefox?.close();

@@ -5,14 +5,13 @@
  */
 import { launchEngine, type EngineName, type LaunchedEngine } from '../helpers/engines';
 import type { AnyPage } from './shell';
-import { startStack, type Stack, type StackOptions } from './stack';
+import { startStackWith, type Stack, type StackOptions } from './stack';
 
 export function useStackAndEngine(engine: EngineName, options?: StackOptions): { readonly stack: Stack; readonly page: AnyPage } {
   let stack: Stack | undefined;
   let browser: LaunchedEngine | undefined;
   beforeAll(async () => {
-    stack = await startStack(options);
-    browser = await launchEngine(engine);
+    [stack, browser] = await startStackWith(() => launchEngine(engine), options);
   });
   afterAll(async () => {
     await browser?.close();

@@ -118,3 +118,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw err;
   }
 }
+
+/**
+ * Starts the stack and `launch()` (a browser) side by side: each mostly waits on processes of its own. If either
+ * fails, the other is closed and the failure thrown.
+ */
+export async function startStackWith<B extends { close(): Promise<void> }>(launch: () => Promise<B>, options?: StackOptions): Promise<[Stack, B]> {
+  const [stack, launched] = await Promise.allSettled([startStack(options), launch()]);
+  if (stack.status === 'fulfilled' && launched.status === 'fulfilled') return [stack.value, launched.value];
+  if (launched.status === 'fulfilled') await launched.value.close();
+  if (stack.status === 'fulfilled') await stack.value.close();
+  throw stack.status === 'rejected' ? stack.reason : (launched as PromiseRejectedResult).reason;
+}
