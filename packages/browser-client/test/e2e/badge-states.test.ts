@@ -14,17 +14,25 @@ import { startTamperingProxy, type TamperingProxy } from '../../../../test/helpe
 import { metricSum } from '../../../../test/helpers/http-client';
 import { hostProcessPids, p2pHostOf } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { MAX_MISSED_PINGS, RETRY_BASE_MS, RETRY_MAX_ATTEMPTS, RETRY_MAX_MS, RTT_INTERVAL_MS, RTT_PING_TIMEOUT_MS } from '../../src/shared/constants';
+import {
+  ICE_DEADLINE_FALLBACK_MS,
+  MAX_MISSED_PINGS,
+  RETRY_BASE_MS,
+  RETRY_MAX_ATTEMPTS,
+  RETRY_MAX_MS,
+  RTT_INTERVAL_MS,
+  RTT_PING_TIMEOUT_MS,
+} from '../../src/shared/constants';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
-import { badgeText, fetchInApp, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
+import { badgeText, fetchInApp, inPage, openShell, waitForTransport, watchBadge, WAIT_MS } from './support/shell';
 import { startStack, startStackWith, wrongBindProofAgentEnv, type Stack } from './support/stack';
 
 jest.setTimeout(180_000);
 
 /** How often the page's badge is read where nothing announces its change, ms. */
 const READ_EVERY_MS = 50;
-/** How far the page's clock runs between two reads of the badge while its heartbeat finds the frozen host: shorter than RETRY_BASE_MS, so the next attempt starts after the clock stopped being run. */
-const HEARTBEAT_STEP_MS = RETRY_BASE_MS / 4;
+/** How far the page's clock is run between two reads of the badge: well within RETRY_BASE_MS and SIGNAL_HELLO_TIMEOUT_MS. */
+const CLOCK_STEP_MS = RETRY_BASE_MS / 4;
 
 /** Waits until the badge reads `text`. */
 function badgeReads(page: Page, text: string): Promise<string> {
@@ -199,7 +207,7 @@ describe("the shell's badge after faults", () => {
 
     it('says the channel is unresponsive, that ICE timed out at the frozen spare, and P2P over a new host process', async () => {
       const { page } = browser;
-      // The page's heartbeat waits on the page's clock: it is run forward below rather than waited for.
+      // The page's heartbeat and its ICE deadline wait on the page's clock: it is run forward below rather than waited for.
       await page.clock.install();
       const children = () => hostProcessPids(own.agent.child.pid!);
       const spare = await until(() => (children().length === 1 ? children()[0] : undefined), {
@@ -220,26 +228,59 @@ describe("the shell's badge after faults", () => {
       });
 
       // Nothing closes: only the page's heartbeat can tell (MAX_MISSED_PINGS unanswered PINGs), then its next attempt's deadline.
-      const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
-      const toTimeout = watchBadge(page, (t) => t === 'Relay · ICE timeout', heartbeatMs + 2 * WAIT_MS);
+      // Both wait on the page's clock, which is run forward CLOCK_STEP_MS at a time, the badge read between steps (each text
+      // read kept in `seen`): a step fires what falls due in it (a PING sent over the real channel to the frozen host, a
+      // PING's timeout, the retry, the ICE deadline). Where the page waits on the network instead (the next attempt's
+      // signaling), the clock flows at its own pace.
+      const seen: string[] = [];
+      const read = async () => {
+        const text = (await badgeText(page)) ?? '(no badge)';
+        if (seen[seen.length - 1] !== text) seen.push(text);
+        return text;
+      };
+      const runClockUntil = async (done: (text: string) => boolean, withinMs: number, what: string) => {
+        for (let ranMs = 0; !done(await read()); ranMs += CLOCK_STEP_MS) {
+          if (ranMs > withinMs) throw new Error(`${what}: not within ${withinMs} ms of the page's clock; the badge read ${JSON.stringify(seen)}`);
+          await page.clock.runFor(CLOCK_STEP_MS);
+        }
+      };
+      // The shell's offers, counted as its signaling socket sends them: an attempt sends its offer once the server's hello
+      // has set its ICE deadline (attempt.ts), the one timer it then waits on.
+      await inPage(
+        page,
+        () => {
+          const w = window as unknown as { offersSent: number };
+          w.offersSent = 0;
+          const send = WebSocket.prototype.send;
+          WebSocket.prototype.send = function (this: WebSocket, data: Parameters<WebSocket['send']>[0]) {
+            if (typeof data === 'string' && data.includes('"type":"offer"')) w.offersSent++;
+            return send.call(this, data);
+          };
+        },
+        undefined,
+      );
       frozen = [spare, nextSpare];
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-      // The page's clock runs forward HEARTBEAT_STEP_MS at a time, its badge read between steps: each step fires what falls
-      // due in it (a PING sent over the real channel to the frozen host, a PING's timeout). Within heartbeatMs of that clock
-      // (an interval to the next PING, then a timeout per missed PING) and one interval's slack, the channel is dead.
-      let ranMs = 0;
-      let text: string | null;
-      while (!(text = await badgeText(page))?.startsWith('Relay · channel unresponsive')) {
-        if (ranMs > heartbeatMs + RTT_INTERVAL_MS) throw new Error(`the badge still reads "${text}" ${ranMs} ms (page clock) after the host processes froze`);
-        await page.clock.runFor(HEARTBEAT_STEP_MS);
-        ranMs += HEARTBEAT_STEP_MS;
-      }
-      // Stopped here, the clock flows again: the next attempt comes RETRY_BASE_MS later (more than a step), in real time.
+      // Within heartbeatMs (an interval to the next PING, then a timeout per missed PING) and an interval's slack.
+      const heartbeatMs = (MAX_MISSED_PINGS + 1) * RTT_PING_TIMEOUT_MS;
+      await runClockUntil((t) => t.startsWith('Relay · channel unresponsive'), heartbeatMs + RTT_INTERVAL_MS, 'the heartbeat to find the channel dead');
+      // The retry, RETRY_BASE_MS later; the clock stops being run within a step of its start, before its signaling.
+      await runClockUntil((t) => t.endsWith(' · reconnecting'), RETRY_BASE_MS, 'the next attempt to start');
+      let offers = 0;
+      await until(
+        async () => {
+          await read();
+          offers = await inPage(page, () => (window as unknown as { offersSent: number }).offersSent, undefined);
+          return offers > 0 || undefined;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: READ_EVERY_MS, what: 'the next attempt to send its offer', observe: () => ({ offers, seen }) },
+      );
       // The attempt at the frozen spare cannot open a channel before its deadline: the app runs over the relay meanwhile.
       expect((await fetchInApp(frame, '/api/hello?frozen')).transport).toBe('relay');
-      await toTimeout.finished;
+      // The clock stops being run within a step of the deadline: the attempt after it starts RETRY_BASE_MS or more later.
+      await runClockUntil((t) => t === 'Relay · ICE timeout', ICE_DEADLINE_FALLBACK_MS, 'the ICE deadline at the frozen spare');
       // Whichever notices first, the page's heartbeat or the browser's ICE checks: the same word.
-      const relayTexts = toTimeout.seen.filter((t) => t.startsWith('Relay'));
+      const relayTexts = seen.filter((t) => t.startsWith('Relay'));
       expect(relayTexts.slice(0, 2)).toEqual(['Relay · channel unresponsive', 'Relay · channel unresponsive · reconnecting']);
 
       // The spare after that one was never frozen: P2P is back with the processes still stopped.
