@@ -91,6 +91,9 @@ describe('a stalling P2P path without a channel', () => {
     );
   }
 
+  /** stallP2P() calls so far. */
+  let stalls = 0;
+
   /**
    * Makes the Service Worker see P2P stall (path-choice.ts stalls): after a few quick lone requests
    * (the path's best time), STALL_MIN_COUNT lone ones whose answers reach the page late, as behind a
@@ -99,9 +102,11 @@ describe('a stalling P2P path without a channel', () => {
    * takes the answer off the channel only afterwards.
    */
   async function stallP2P(frame: Frame): Promise<void> {
+    stalls++;
     for (let i = 0; i < 3; i++) await fetchInApp(frame, `/api/hello?quick=${i}`);
     for (let i = 0; i < STALL_MIN_COUNT; i++) {
-      const path = `/api/wait?ms=${APP_WAIT_MS}&stall=${i}`;
+      // A path of its own: the wait below is for this request, not one of an earlier stallP2P.
+      const path = `/api/wait?ms=${APP_WAIT_MS}&stall=${stalls}.${i}`;
       const answered = fetchInApp(frame, path);
       await until(() => stack.app.requests.some((r) => r.path === path), { timeoutMs: 10_000, intervalMs: 10, what: `the app has ${path}` });
       await inPage(
