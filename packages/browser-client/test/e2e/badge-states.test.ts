@@ -48,12 +48,19 @@ function badgeReads(page: Page, text: string): Promise<string> {
 
 describe("the shell's badge after faults", () => {
   let stack: Stack;
+  /**
+   * One Chromium for the blocks whose pages keep the real clock (page.clock is the whole context's), a page of its own
+   * each: their origins differ (each block's stack or proxy has its own session or port), so none sees another's
+   * Service Worker, storage or cookies.
+   */
+  let shared: LaunchedChromium;
 
   beforeAll(async () => {
-    stack = await startStack();
+    [stack, shared] = await startStackWith(launchChromium);
   });
 
   afterAll(async () => {
+    await shared?.close();
     await stack?.close();
   });
 
@@ -108,41 +115,41 @@ describe("the shell's badge after faults", () => {
   });
 
   describe('with a path to the server that rewrites the DTLS fingerprints, for a link without its key', () => {
-    let browser: LaunchedChromium;
+    let page: Page;
     let proxy: TamperingProxy;
 
     beforeAll(async () => {
-      browser = await launchChromium();
+      page = await shared.context.newPage();
       proxy = await startTamperingProxy(stack.serverPort, 'fingerprint');
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await page?.close();
       await proxy?.close();
     });
 
     it('never gets a channel (DTLS refuses the other certificate), says ICE failed, and the app runs over the relay', async () => {
-      const frame = await openShell(browser.page, proxy.via(`${stack.origin}/one`), 'one');
-      const status = await waitForTransport(browser.page, 'relay', /^ICE /);
+      const frame = await openShell(page, proxy.via(`${stack.origin}/one`), 'one');
+      const status = await waitForTransport(page, 'relay', /^ICE /);
       expect(proxy.rewritten).toBeGreaterThan(0);
       expect(status.reason).toMatch(/^ICE failed( · reconnecting)?$/);
-      expect(await badgeText(browser.page)).toMatch(/^Relay · ICE failed( · reconnecting)?$/);
+      expect(await badgeText(page)).toMatch(/^Relay · ICE failed( · reconnecting)?$/);
       const r = await fetchInApp(frame, '/api/hello?no-channel');
       expect({ status: r.status, transport: r.transport }).toEqual({ status: 200, transport: 'relay' });
     });
   });
 
   describe('with a P2P host process that dies before answering the offer', () => {
-    let browser: LaunchedChromium;
+    let page: Page;
     /** An agent of its own (its close ends every process the file started: only blocks with a stack of their own follow), whose spare host is frozen and killed. */
     let refusing: Stack;
 
     beforeAll(async () => {
-      [refusing, browser] = await startStackWith(launchChromium);
+      [refusing, page] = await Promise.all([startStack(), shared.context.newPage()]);
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await page?.close();
       await refusing?.close();
     });
 
@@ -158,7 +165,6 @@ describe("the shell's badge after faults", () => {
       // Frozen, it takes the offer into its IPC pipe and never answers it; killed, the agent tells the page ERR_P2P_UNAVAILABLE.
       process.kill(spare, 'SIGSTOP');
       const before = await metricSum(refusing.serverPort, 'wingman_signaling_messages_total', 'direction="viewer-to-agent"');
-      const { page } = browser;
       const frame = await openShell(page, `${refusing.origin}/one`, 'one');
       let relayRead = false;
       const badge = watchBadge(
@@ -296,24 +302,24 @@ describe("the shell's badge after faults", () => {
   });
 
   describe('with an agent whose channel-binding proof does not match, for a link with its key', () => {
-    let browser: LaunchedChromium;
+    let page: Page;
     /** An agent of its own that sends a wrong proof (support/wrong-bind-proof.cjs). */
     let wrongProof: Stack;
 
     beforeAll(async () => {
-      [wrongProof, browser] = await startStackWith(launchChromium, { agentEnv: wrongBindProofAgentEnv() });
+      [wrongProof, page] = await Promise.all([startStack({ agentEnv: wrongBindProofAgentEnv() }), shared.context.newPage()]);
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await page?.close();
       await wrongProof?.close();
     });
 
     it("says the channel is not verified (signaling's MACs passed, the binding did not), and the app runs over the relay", async () => {
-      const frame = await openShell(browser.page, `${wrongProof.origin}/one#k=${wrongProof.linkKey}`, 'one');
-      const status = await waitForTransport(browser.page, 'relay', /^channel not verified/);
+      const frame = await openShell(page, `${wrongProof.origin}/one#k=${wrongProof.linkKey}`, 'one');
+      const status = await waitForTransport(page, 'relay', /^channel not verified/);
       expect(status.reason).toMatch(/^channel not verified( · reconnecting| · gave up)?$/);
-      expect(await badgeText(browser.page)).toMatch(/^Relay · channel not verified( · reconnecting| · gave up)?$/);
+      expect(await badgeText(page)).toMatch(/^Relay · channel not verified( · reconnecting| · gave up)?$/);
       const r = await fetchInApp(frame, '/api/hello?not-verified');
       expect({ status: r.status, transport: r.transport }).toEqual({ status: 200, transport: 'relay' });
     });
