@@ -10,12 +10,11 @@
  * what it sees direct (status, length, SHA-256, or the same error), every
  * answer over the path the shell is on, and the agent's P2P host never ends.
  */
-import { killAll } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
 import { writeDocroot, ZOO_BODY_BYTES, ZOO_PAGE, type Docroot } from './support/zoo/docroot';
 import { offPath, withoutPath, type PageOutcome, type ZooRequest } from './support/zoo/page-fetches';
 import { STOCK_SERVERS } from './support/zoo/stock-servers';
-import { p2pHostFate, pageRun, shareApp, shellRun, type SharedApp } from './support/zoo/zoo-run';
+import { p2pHostFate, pageRun, shellRun, useZooServer, type SharedApp } from './support/zoo/zoo-run';
 
 jest.setTimeout(120_000);
 
@@ -30,11 +29,14 @@ const REQUESTS: ZooRequest[] = [
 let docroot: Docroot;
 let browser: LaunchedChromium;
 let noRtc: LaunchedChromium;
+/** Every server's sessions on one tunnel server: each case shares its own server on a port of its own. */
+const zoo = useZooServer();
 
 beforeAll(async () => {
   docroot = writeDocroot();
-  browser = await launchChromium();
-  noRtc = await launchChromium({ webRtc: false });
+  // Independent of each other: launched at once, each kept as it comes (afterAll closes what started, whatever failed).
+  const launched = await Promise.allSettled([launchChromium().then((b) => (browser = b)), launchChromium({ webRtc: false }).then((b) => (noRtc = b))]);
+  for (const l of launched) if (l.status === 'rejected') throw l.reason;
 });
 
 afterAll(async () => {
@@ -50,15 +52,19 @@ describe.each(STOCK_SERVERS.map((s) => [s.name, s] as const))('%s behind wingman
 
   beforeAll(async () => {
     const port = await server.start(docroot);
-    shared = await shareApp(port);
-    plain = await shareApp(port, ['--no-p2p']);
-    direct = await pageRun(browser, `http://127.0.0.1:${port}${ZOO_PAGE}`, REQUESTS);
+    // The two sessions and the direct run need nothing of each other: started at once (afterAll ends what started).
+    const started = await Promise.allSettled([
+      zoo.share(port).then((s) => (shared = s)),
+      zoo.share(port, ['--no-p2p']).then((s) => (plain = s)),
+      pageRun(browser, `http://127.0.0.1:${port}${ZOO_PAGE}`, REQUESTS).then((d) => (direct = d)),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
   });
 
   afterAll(async () => {
     await unregisterServiceWorkers(browser.page).catch(() => undefined);
     await unregisterServiceWorkers(noRtc.page).catch(() => undefined);
-    await killAll();
+    await zoo.endCase();
   });
 
   it('every body reaches the page over P2P as it does direct, and the P2P host lives', async () => {
