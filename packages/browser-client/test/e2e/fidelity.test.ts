@@ -126,7 +126,8 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
   let noRtc: LaunchedChromium;
   let firefox: LaunchedFirefox;
   let webkit: LaunchedWebKit;
-  let downloadDir: string;
+  /** Where Firefox and WebKit save downloads: a folder each, as their runs overlap. */
+  const downloadDirs: Partial<Record<'firefox' | 'webkit', string>> = {};
   const downloads = new Map<'chromium' | 'no-rtc' | 'firefox' | 'webkit', Downloads>();
   let p2pOrigin: string;
   let relayOrigin: string;
@@ -136,21 +137,21 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
   beforeAll(async () => {
     app = await startRecordingApp();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    downloadDir = mkdtempSync(join(tmpdir(), 'wingman-fidelity-downloads-'));
+    for (const engine of ['firefox', 'webkit'] as const) downloadDirs[engine] = mkdtempSync(join(tmpdir(), `wingman-fidelity-downloads-${engine}-`));
     // Independent of each other: started at once, each kept as it comes (afterAll closes what started, whatever failed).
     const started = await Promise.allSettled([
       startAgent(`http://localhost:${port}`, String(app.port), {}, []).then((p2p) => (p2pOrigin = `http://${p2p.sessionId}.localhost:${port}`)),
       startAgent(`http://localhost:${port}`, String(app.port), {}, ['--no-p2p']).then((plain) => (relayOrigin = `http://${plain.sessionId}.localhost:${port}`)),
       launchChromium().then((b) => (browser = b)),
       launchChromium({ webRtc: false }).then((b) => (noRtc = b)),
-      launchFirefox({ downloadDir }).then((b) => (firefox = b)),
-      launchWebKit({ downloadDir }).then((b) => (webkit = b)),
+      launchFirefox({ downloadDir: downloadDirs.firefox }).then((b) => (firefox = b)),
+      launchWebKit({ downloadDir: downloadDirs.webkit }).then((b) => (webkit = b)),
     ]);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     downloads.set('chromium', playwrightDownloads(browser.page));
     downloads.set('no-rtc', playwrightDownloads(noRtc.page));
-    downloads.set('firefox', directoryDownloads(downloadDir));
-    downloads.set('webkit', directoryDownloads(downloadDir));
+    downloads.set('firefox', directoryDownloads(downloadDirs.firefox!));
+    downloads.set('webkit', directoryDownloads(downloadDirs.webkit!));
   });
 
   afterAll(async () => {
@@ -160,7 +161,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
     await webkit?.close();
     await killAll();
     await app?.close();
-    if (downloadDir) rmSync(downloadDir, { recursive: true, force: true });
+    for (const dir of Object.values(downloadDirs)) rmSync(dir, { recursive: true, force: true });
   });
 
   const engineOf = (mode: Mode) =>
@@ -173,23 +174,26 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
    * download, EventSource, a WebSocket) and the shell is on the mode's path,
    * else `/page` opened afresh (after a form post or a navigation). Every
    * mode runs the same actions in the same order, so each action meets the
-   * same document history in every mode.
+   * same document history in every mode. Kept per browser: each runs its
+   * modes one after another.
    */
-  let opened: { mode: Mode; frame: AnyFrame | AnyPage; origin: string; mark: string } | undefined;
+  const opened = new Map<ReturnType<typeof engineOf>, { mode: Mode; frame: AnyFrame | AnyPage; origin: string; mark: string }>();
   async function appFor(mode: Mode): Promise<{ frame: AnyFrame | AnyPage; origin: string }> {
-    if (opened?.mode === mode) {
-      const { frame, mark } = opened;
+    const last = opened.get(engineOf(mode));
+    if (last?.mode === mode) {
+      const { frame, mark } = last;
       const stayed = await inPage(frame, (m) => (window as unknown as { fidelityMark?: string }).fidelityMark === m, mark).catch(() => false);
       if (stayed) {
         if (transportOf(mode)) await waitForTransport(pageOf(mode), transportOf(mode)!);
-        return opened;
+        return last;
       }
     }
     const { frame, origin } = await openApp(mode);
     const mark = Math.random().toString(36).slice(2);
     await inPage(frame, (m) => void ((window as unknown as { fidelityMark?: string }).fidelityMark = m), mark);
-    opened = { mode, frame, origin, mark };
-    return opened;
+    const now = { mode, frame, origin, mark };
+    opened.set(engineOf(mode), now);
+    return now;
   }
 
   /** The path the shell must be on for `mode`; none for a document straight on the app or on the plain relay. */
@@ -222,7 +226,35 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
 
   const MODES: Mode[] = ['direct', 'p2p', 'sw-relay', 'relay-only', 'firefox-direct', 'firefox-p2p', 'webkit-direct', 'webkit-sw-relay'];
 
-  it.each(MODES)('runs every action %s and records what the app received', async (mode) => {
+  /**
+   * The modes by browser, each browser's in the order it runs them. The
+   * browsers share nothing a run reads (each has its own cookies, Service
+   * Workers and download folder; each request the app records carries its
+   * run's tag), so their runs overlap.
+   */
+  const BY_BROWSER: Mode[][] = [['direct', 'p2p', 'relay-only'], ['sw-relay'], ['firefox-direct', 'firefox-p2p'], ['webkit-direct', 'webkit-sw-relay']];
+  let runs: Map<Mode, Promise<void>> | undefined;
+  /** `mode`'s run of every action; the first call starts every mode's: each browser's one after another, the browsers at once. */
+  function runOf(mode: Mode): Promise<void> {
+    runs ??= new Map(
+      BY_BROWSER.flatMap((modes) => {
+        let previous: Promise<void> = Promise.resolve();
+        return modes.map((m) => {
+          // A mode runs after its browser's previous one, whether that one failed or not (its own test reports it).
+          const run = previous.catch(() => undefined).then(() => runActions(m));
+          // Handled here too: a run that fails before its test awaits it is no unhandled rejection.
+          run.catch(() => undefined);
+          previous = run;
+          return [m, run] as const;
+        });
+      }),
+    );
+    return runs.get(mode)!;
+  }
+
+  it.each(MODES)('runs every action %s and records what the app received', (mode) => runOf(mode));
+
+  async function runActions(mode: Mode): Promise<void> {
     for (const action of ACTIONS) {
       const { frame, origin } = await appFor(mode);
       const tag = `tag-${mode}-${Math.random().toString(36).slice(2, 8)}`;
@@ -239,7 +271,7 @@ describe('fidelity: the app sees what it would see without Wingman', () => {
       byMode.set(mode, { requests, result });
       seen.set(action.name, byMode);
     }
-  });
+  }
 
   it.each(['direct', 'firefox-direct', 'webkit-direct'] as const)(
     'the direct run (%s) did what each new action exercises, so equal runs are not equally broken',
