@@ -20,10 +20,12 @@ describe('stock Django through Wingman', () => {
   let origin: string;
 
   beforeAll(async () => {
-    django = await startDjango();
-    const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const { sessionId } = await startAgent(`http://localhost:${port}`, String(django.port));
-    origin = `http://${sessionId}.localhost:${port}`;
+    // The tunnel server starts while Django's project is set up (afterAll ends what started, whatever failed).
+    const [app, server] = await Promise.allSettled([startDjango().then((d) => (django = d)), startServer({ LOG_LEVEL: 'warn' })]);
+    if (app.status === 'rejected') throw app.reason;
+    if (server.status === 'rejected') throw server.reason;
+    const { sessionId } = await startAgent(`http://localhost:${server.value.port}`, String(django.port));
+    origin = `http://${sessionId}.localhost:${server.value.port}`;
   });
 
   afterAll(async () => {

@@ -56,8 +56,9 @@ export function useEnginePair(name: EngineName): EnginePair {
   let browser: LaunchedEngine | undefined;
   let noRtc: LaunchedEngine | undefined;
   beforeAll(async () => {
-    browser = await launchEngine(name);
-    noRtc = await launchEngine(name, { webRtc: false });
+    // Independent of each other: launched at once, each kept as it comes (afterAll closes what started, whatever failed).
+    const launched = await Promise.allSettled([launchEngine(name).then((b) => (browser = b)), launchEngine(name, { webRtc: false }).then((b) => (noRtc = b))]);
+    for (const l of launched) if (l.status === 'rejected') throw l.reason;
   });
   afterAll(async () => {
     await browser?.close();
