@@ -70,8 +70,9 @@ let noRtc: LaunchedChromium;
 const zoo = useZooServer();
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  noRtc = await launchChromium({ webRtc: false });
+  // Independent of each other: launched at once, each kept as it comes (afterAll closes what started, whatever failed).
+  const launched = await Promise.allSettled([launchChromium().then((b) => (browser = b)), launchChromium({ webRtc: false }).then((b) => (noRtc = b))]);
+  for (const l of launched) if (l.status === 'rejected') throw l.reason;
 });
 
 afterAll(async () => {
@@ -87,9 +88,13 @@ describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, reque
 
   beforeAll(async () => {
     app = await startEdgeApp(appOptions);
-    shared = await zoo.share(app.port);
-    plain = await zoo.share(app.port, ['--no-p2p']);
-    direct = withoutPath(await pageRun(browser, `http://127.0.0.1:${app.port}/`, requests));
+    // The two sessions and the direct run need nothing of each other: started at once (afterAll ends what started).
+    const started = await Promise.allSettled([
+      zoo.share(app.port).then((s) => (shared = s)),
+      zoo.share(app.port, ['--no-p2p']).then((s) => (plain = s)),
+      pageRun(browser, `http://127.0.0.1:${app.port}/`, requests).then((d) => (direct = withoutPath(d))),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
   });
 
   afterAll(async () => {
