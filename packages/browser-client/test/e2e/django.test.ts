@@ -8,7 +8,7 @@
  */
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { useEnginePair, WEBRTC_ENGINES } from './helpers/engines';
+import { useEnginePairs, WEBRTC_ENGINES } from './helpers/engines';
 import { DJANGO_ADMIN_PASSWORD, DJANGO_ADMIN_USER, startDjango, type DjangoApp } from './support/django';
 import { inPage, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 import { shellAppFrame, useWebKit } from './support/webkit-stack';
@@ -16,6 +16,8 @@ import { shellAppFrame, useWebKit } from './support/webkit-stack';
 jest.setTimeout(180_000);
 
 describe('stock Django through Wingman', () => {
+  // Launched from the start: the Firefox pair starts while the app, the tunnel server and Chromium's tests run.
+  const pairs = useEnginePairs(WEBRTC_ENGINES);
   let django: DjangoApp;
   let origin: string;
 
@@ -64,7 +66,7 @@ describe('stock Django through Wingman', () => {
   }
 
   describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
-    const engines = useEnginePair(engine);
+    const engines = pairs.pair(engine);
 
     it('logs in to the admin straight against runserver (the reference)', async () => {
       const page = engines.browser.page;

@@ -21,7 +21,7 @@ import helmet from 'helmet';
 import { killAll, startAgent, startCommand, startServer, type Proc } from '../../../../test/helpers/processes';
 import { freePort } from '../../../../test/helpers/redis';
 import { until } from '../../../../test/helpers/wait';
-import { useEnginePair, WEBRTC_ENGINES } from './helpers/engines';
+import { useEnginePairs, WEBRTC_ENGINES } from './helpers/engines';
 import { DJANGO_PYTHON } from './support/django';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
 import { shellAppFrame, useWebKit } from './support/webkit-stack';
@@ -70,6 +70,8 @@ function startExpress(): Promise<Server> {
 }
 
 describe('framework defaults through Wingman', () => {
+  // Launched from the start: the Firefox pair starts while the app, the tunnel server and Chromium's tests run.
+  const pairs = useEnginePairs(WEBRTC_ENGINES);
   let flask: Proc;
   let flaskPort: number;
   let flaskDir: string;
@@ -83,17 +85,26 @@ describe('framework defaults through Wingman', () => {
     flaskDir = mkdtempSync(join(tmpdir(), 'wingman-flask-'));
     writeFileSync(join(flaskDir, 'app.py'), FLASK_APP);
     flaskPort = await freePort();
-    flask = startCommand(DJANGO_PYTHON, [join(flaskDir, 'app.py'), String(flaskPort)], { PYTHONDONTWRITEBYTECODE: '1' });
-    await flask.waitForLine(/Running on/, { timeoutMs: 30_000, stream: 'both' }).catch((err: Error) => {
-      throw new Error(`Flask did not start (install Debian's Flask: apt-get install python3-flask): ${err.message}`);
-    });
     expressServer = await startExpress();
-    const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const f = await startAgent(`http://localhost:${port}`, String(flaskPort));
-    flaskAgent = f.agent;
-    const e = await startAgent(`http://localhost:${port}`, String((expressServer.address() as AddressInfo).port));
-    flaskOrigin = `http://${f.sessionId}.localhost:${port}`;
-    expressOrigin = `http://${e.sessionId}.localhost:${port}`;
+    flask = startCommand(DJANGO_PYTHON, [join(flaskDir, 'app.py'), String(flaskPort)], { PYTHONDONTWRITEBYTECODE: '1' });
+    // Flask's start, the tunnel server and the two agents overlap: an agent needs its app only once a request comes,
+    // and no request comes before this beforeAll ends (afterAll ends what started, whatever failed).
+    const started = await Promise.allSettled([
+      flask.waitForLine(/Running on/, { timeoutMs: 30_000, stream: 'both' }).catch((err: Error) => {
+        throw new Error(`Flask did not start (install Debian's Flask: apt-get install python3-flask): ${err.message}`);
+      }),
+      (async () => {
+        const { port } = await startServer({ LOG_LEVEL: 'warn' });
+        const [f, e] = await Promise.all([
+          startAgent(`http://localhost:${port}`, String(flaskPort)),
+          startAgent(`http://localhost:${port}`, String((expressServer.address() as AddressInfo).port)),
+        ]);
+        flaskAgent = f.agent;
+        flaskOrigin = `http://${f.sessionId}.localhost:${port}`;
+        expressOrigin = `http://${e.sessionId}.localhost:${port}`;
+      })(),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
   });
 
   afterAll(async () => {
@@ -130,7 +141,7 @@ describe('framework defaults through Wingman', () => {
   }
 
   describe.each(WEBRTC_ENGINES)('in %s', (engine) => {
-    const engines = useEnginePair(engine);
+    const engines = pairs.pair(engine);
 
     it("keeps Flask's session cookie straight against the app (the reference)", async () => {
       expect(await countThrice(engines.browser.page, `http://127.0.0.1:${flaskPort}/count`, false)).toEqual(['1', '2', '3']);
