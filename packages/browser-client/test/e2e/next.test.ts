@@ -8,9 +8,9 @@
  */
 import { killAll, startAgent, startServer } from '../../../../test/helpers/processes';
 import { until } from '../../../../test/helpers/wait';
-import { ENGINES, launchEngine, type LaunchedEngine } from './helpers/engines';
+import { ENGINES, launchEngine, type EngineName, type LaunchedEngine } from './helpers/engines';
 import { inPage, waitForApp, waitForTransport, WAIT_MS, type AnyFrame, type AnyPage } from './support/shell';
-import { startNext, type NextApp } from './support/next-app';
+import { compileRoutes, startNext, type NextApp } from './support/next-app';
 
 jest.setTimeout(180_000);
 
@@ -71,27 +71,39 @@ describe('Next.js (next dev) through Wingman', () => {
   let next: NextApp;
   let origin: string;
 
+  /** Each engine's browser, launched in beforeAll; each describe closes its own once its test ran. */
+  const browsers = new Map<EngineName, LaunchedEngine>();
+
   beforeAll(async () => {
     next = await startNext();
-    const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${next.port}`);
-    origin = `http://${sessionId}.localhost:${port}`;
+    // Independent of each other, so started at once, each kept as it comes (afterAll closes what started, whatever
+    // failed): next dev's first compile of every route the tests open (it waits for a route's first request, and
+    // takes most of this file's time), the tunnel server and agent, and each engine's browser.
+    const started = await Promise.allSettled([
+      compileRoutes(next, ['/', '/about', '/api/hello']),
+      (async () => {
+        const { port } = await startServer({ LOG_LEVEL: 'warn' });
+        const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${next.port}`);
+        origin = `http://${sessionId}.localhost:${port}`;
+      })(),
+      ...ENGINES.map(([engine]) => launchEngine(engine).then((b) => browsers.set(engine, b))),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
   });
 
   afterAll(async () => {
+    for (const b of browsers.values()) await b.close();
     await killAll();
     await next?.close();
   });
 
   describe.each(ENGINES)('in %s', (engine, transport) => {
-    let browser: LaunchedEngine | undefined;
     afterAll(async () => {
-      await browser?.close();
+      await browsers.get(engine)?.close();
     });
 
     it(`renders, navigates on the client and answers an API route over ${transport}, as straight against next dev`, async () => {
-      browser = await launchEngine(engine);
-      const page = browser.page;
+      const page = browsers.get(engine)!.page;
       await page.goto(`http://127.0.0.1:${next.port}/`);
       const direct = await useApp(page);
       expect(direct).toEqual({ before: 'home', after: 'about', sameDocument: true, path: '/about', api: { hello: 'world' }, transport: null });

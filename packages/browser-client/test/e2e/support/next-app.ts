@@ -81,3 +81,20 @@ export async function startNext(): Promise<NextApp> {
   );
   return { port, proc: app.proc, close: () => app.close() };
 }
+
+/**
+ * Requests each of `paths` once from `next dev` and waits for its answers:
+ * `next dev` compiles on demand, on a route's first request (here the first
+ * request's compilation covers all of this app's routes), so a browser that
+ * comes next finds them compiled. All at once: requests that arrive during a
+ * compilation wait for that one.
+ */
+export async function compileRoutes(app: NextApp, paths: readonly string[]): Promise<void> {
+  await Promise.all(
+    paths.map(async (path) => {
+      const r = await fetch(`http://127.0.0.1:${app.port}${path}`);
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`next dev answered ${path} with ${r.status}`);
+    }),
+  );
+}
