@@ -4,11 +4,12 @@
  * tests, the lint and the format check beside the tests (lib/static-checks.mjs; only
  * without extra arguments, so running one test file stays quick), then re-runs itself
  * inside a loopback-only network namespace and runs jest's projects there, in steps:
- *   1. unit, then lab+integration+e2e ‖ e2e   (two lanes at once, each in band)
+ *   1. unit, then integration+e2e ‖ e2e   (two lanes at once, each in band)
  *   2. solo                      (the integration and e2e files marked `@solo`, in band, alone)
+ *   3. lab                       (in band: it measures, so it has the machine to itself)
  * Step 1 runs two lanes side by side because integration and e2e tests mostly wait (on servers,
  * browsers, timers): together they keep the two cores busy (docs/testing.md). The unit files
- * (~50 s) open the shorter lane, the lab's next; once its integration files are done it takes e2e's next files:
+ * (~20 s) open the shorter lane; once its integration files are done it takes e2e's next files:
  * each lane claims a file before it runs it (lib/jest-claim-runner.cjs), so both end together
  * and every file runs once. Integration's files (some bind fixed ports) never run in e2e's lane. A file whose
  * assertions read a process's resources (peak RSS) carries `@solo` in its first comment and
@@ -112,7 +113,7 @@ async function runInside() {
   const keptDir = process.env[RESULTS_DIR_ENV];
   // This run's alone: a test that starts the runner itself would write its own results over this run's.
   delete process.env[RESULTS_DIR_ENV];
-  // A runner started by a test inherits its lane: its own phases set theirs, or run without (a lone file runs in band and would claim it in the outer run's folder).
+  // Nor does a runner started by a test inherit its lane: a phase of one file runs in band and would claim it in the outer run's folder.
   delete process.env.WINGMAN_JEST_LANE;
   delete process.env.WINGMAN_JEST_CLAIMS;
   const outputDir = keptDir ? (mkdirSync(keptDir, { recursive: true }), keptDir) : mkdtempSync(join(tmpdir(), 'wingman-jest-'));
@@ -185,19 +186,13 @@ function plan(args, ci, claimsDir) {
   const lanes = ['integration', 'e2e'].filter(has);
   // Both lanes claim each file before they run it (lib/jest-claim-runner.cjs): integration's lane, its own files done, takes e2e's next ones.
   const env = { WINGMAN_JEST_LANE: 'shared', WINGMAN_JEST_CLAIMS: claimsDir };
-  const chosenOf = (p) => (p === 'integration' ? lanes : [p]);
-  // The lab's files open the first lane (the sequencer puts them first): its bounds are on behaviour, not speed (docs/testing.md).
-  const withLab = has('lab') && lab ? (chosen, i) => (i === 0 ? ['lab', ...chosen] : chosen) : (chosen) => chosen;
-  const shared = lanes
-    .map(chosenOf)
-    .map(withLab)
-    .map((chosen) => [phase(chosen.join('+'), chosen, ['--runInBand'], env)]);
+  const shared = lanes.map((p) => (p === 'integration' ? lanes : [p])).map((chosen) => [phase(chosen.join('+'), chosen, ['--runInBand'], env)]);
   // Integration's lane ends ~100 s before e2e's: the unit files go first in it.
   if (has('unit')) (shared[0] ??= []).unshift(phase('unit', ['unit'], []));
   return [
     shared,
     lanes.length > 0 ? [[phase('solo', lanes, ['--runInBand'], { WINGMAN_JEST_LANE: 'solo' })]] : [],
-    has('lab') && lab && lanes.length === 0 ? [[phase('lab', ['lab'], ['--runInBand'])]] : [],
+    has('lab') && lab ? [[phase('lab', ['lab'], ['--runInBand'])]] : [],
   ].filter((step) => step.length > 0);
 }
 

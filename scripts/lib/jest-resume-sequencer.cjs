@@ -16,11 +16,8 @@ const { extract, parse } = require('jest-docblock');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const LANES = new Set(['shared', 'solo']);
-/**
- * The order of a shared lane: the lab's files first (its one file takes ~55 s; last, it would end its lane
- * that much after the other), then integration's, then e2e's.
- */
-const PROJECT_ORDER = ['unit', 'lab', 'integration', 'e2e'];
+/** jest.config.js's projects, in its order. */
+const PROJECT_ORDER = ['unit', 'integration', 'e2e', 'lab'];
 const rank = (test) => PROJECT_ORDER.indexOf(test.context.config.displayName?.name ?? '');
 
 /** True when the file's first comment carries `@solo` (with its reason after it). */

@@ -40,30 +40,6 @@ describe('the lanes of the integration and e2e phases', () => {
     expect(sortedIn(undefined)).toEqual([SHARED, SOLO].sort());
   });
 
-  it("puts the lab's files first in a shared lane, then integration's, then e2e's", () => {
-    const file = (path: string, project: string) => ({
-      path: resolve(ROOT, path),
-      context: { ...context, config: { ...context.config, displayName: { name: project } } },
-    });
-    const saved = process.env.WINGMAN_JEST_LANE;
-    process.env.WINGMAN_JEST_LANE = 'shared';
-    try {
-      const tests = [
-        file('packages/browser-client/test/e2e/p2p.test.ts', 'e2e'),
-        file('test/integration/census.test.ts', 'integration'),
-        file('test/lab/lab.test.ts', 'lab'),
-      ];
-      expect(new Sequencer().sort(tests).map((t) => t.path.slice(ROOT.length + 1))).toEqual([
-        'test/lab/lab.test.ts',
-        'test/integration/census.test.ts',
-        'packages/browser-client/test/e2e/p2p.test.ts',
-      ]);
-    } finally {
-      if (saved === undefined) delete process.env.WINGMAN_JEST_LANE;
-      else process.env.WINGMAN_JEST_LANE = saved;
-    }
-  });
-
   it('refuses a lane it does not know, naming the two it has', () => {
     expect(() => sortedIn('side')).toThrow('WINGMAN_JEST_LANE must be shared or solo, got "side"');
   });
