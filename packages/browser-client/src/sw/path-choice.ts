@@ -74,8 +74,9 @@ export class PathChooser {
   /** `lossy`: told each lone small P2P request's time, for its stall verdict. */
   constructor(private readonly lossy?: Pick<LossyPath, 'lone'>) {}
 
-  /** The class of a request, before it is sent. */
+  /** The class of a request, before it is sent. A HEAD is small: no body comes back to measure. */
   requestClass(r: RequestFacts): RequestClass {
+    if (r.method === 'HEAD') return 'small';
     if ((r.bodyBytes ?? 0) >= BULK_MIN_BYTES || r.hasRange) return 'bulk';
     const path = r.target.split('?', 1)[0]!;
     if (BULK_SUFFIX.test(path)) return 'bulk';

@@ -32,6 +32,8 @@ describe('request classes', () => {
     [{ method: 'GET', target: '/media/clip.MP4?v=2', hasRange: false }, 'bulk'],
     [{ method: 'GET', target: '/dist/app.wasm', hasRange: false }, 'bulk'],
     [{ method: 'GET', target: '/page?file=a.zip', hasRange: false }, 'small'],
+    // No body comes back: a HEAD can never be a bulk sample, nor a probe of the relay's bulk rate.
+    [{ method: 'HEAD', target: '/media/clip.mp4', hasRange: false }, 'small'],
   ] as const)('%p is %p', (facts, cls) => {
     expect(new PathChooser().requestClass(facts)).toBe(cls);
   });

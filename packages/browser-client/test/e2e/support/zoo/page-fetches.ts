@@ -32,6 +32,8 @@ export interface PageOutcome {
   error?: string;
   /** x-wingman-transport: which path carried it (null straight on the app). */
   transport?: string | null;
+  /** x-wingman-route: the path the Service Worker gave it and why (null without one). */
+  route?: string | null;
 }
 
 /** Runs `requests` in order in `target` (a page or the app's frame); one outcome each. */
@@ -54,6 +56,7 @@ export function pageFetches(target: AnyPage | AnyFrame, requests: ZooRequest[]):
           const r = await fetch(target, { method, cache: 'no-store', ...(body ? { body } : {}) });
           outcome.status = r.status;
           outcome.transport = r.headers.get('x-wingman-transport');
+          outcome.route = r.headers.get('x-wingman-route');
           const bytes = await r.arrayBuffer();
           if (!statusOnly) {
             outcome.contentLength = r.headers.get('content-length');
@@ -73,10 +76,12 @@ export function pageFetches(target: AnyPage | AnyFrame, requests: ZooRequest[]):
 
 /** The outcomes without the path each took, to compare a Wingman run with the direct one. */
 export function withoutPath(outcomes: PageOutcome[]): PageOutcome[] {
-  return outcomes.map(({ transport: _transport, ...rest }) => rest);
+  return outcomes.map(({ transport: _transport, route: _route, ...rest }) => rest);
 }
 
-/** The requests of `outcomes` that reached the page over another path than `transport` (an error carries none). */
+/** The requests of `outcomes` that reached the page over another path than `transport` (an error carries none), each with its route and why. */
 export function offPath(outcomes: PageOutcome[], transport: 'p2p' | 'relay'): string[] {
-  return outcomes.filter((o) => o.error === undefined && o.transport !== transport).map((o) => `${o.request}: ${o.transport ?? 'no transport header'}`);
+  return outcomes
+    .filter((o) => o.error === undefined && o.transport !== transport)
+    .map((o) => `${o.request}: ${o.transport ?? 'no transport header'} (route: ${o.route ?? 'none'})`);
 }

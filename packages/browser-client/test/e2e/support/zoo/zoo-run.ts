@@ -4,11 +4,20 @@
  * frame in the session's shell (over P2P, or over the Service Worker's
  * relay in a browser without WebRTC). What the agent's P2P host did
  * meanwhile is read from the agent (p2pHostEndings, its peer events and child processes).
+ *
+ * The tunnel server runs with the path choice off (`P2P_PATH_CHOICE=false`): with a channel
+ * open every request takes it, so the P2P case carries each request over the channel whatever
+ * the machine's load. On, a body of a `.bin` URL is bulk, and while the channel's bulk rate
+ * measures under 4 MB/s (a loaded machine) the next bulk requests go to the relay to measure
+ * it. The path choice has tests of its own (path-choice.test.ts, route-decision.test.ts).
  */
 import { childPids, killAll, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
 import type { LaunchedChromium } from '../../helpers/browser';
 import { waitForApp, waitForTransport } from '../shell';
 import { pageFetches, type PageOutcome, type ZooRequest } from './page-fetches';
+
+/** The tunnel server's settings for every zoo case: the path choice off (above). */
+const ZOO_SERVER_ENV = { LOG_LEVEL: 'warn', P2P_PATH_CHOICE: 'false' };
 
 export interface SharedApp {
   agent: Proc;
@@ -24,7 +33,7 @@ async function shareOn(serverPort: number, port: number, agentArgs: string[]): P
 
 /** A tunnel server and `wingman http <port> [agentArgs]` (public: opened by its host name). */
 export async function shareApp(port: number, agentArgs: string[] = []): Promise<SharedApp> {
-  const { port: serverPort } = await startServer({ LOG_LEVEL: 'warn' });
+  const { port: serverPort } = await startServer(ZOO_SERVER_ENV);
   return shareOn(serverPort, port, agentArgs);
 }
 
@@ -41,7 +50,7 @@ export function useZooServer(): ZooServer {
   let server: Proc | undefined;
   let serverPort = 0;
   beforeAll(async () => {
-    ({ server, port: serverPort } = await startServer({ LOG_LEVEL: 'warn' }));
+    ({ server, port: serverPort } = await startServer(ZOO_SERVER_ENV));
   });
   afterAll(async () => {
     await server?.kill();
