@@ -137,6 +137,8 @@ function firstVisit(sw: ServiceWorkerContainer): void {
   sw.addEventListener(
     'controllerchange',
     () => {
+      // The frame started without the SW (client.js, past its wait) and fetched its own document: none to hand over.
+      if (frame.getAttribute('src')) return void loadClient();
       const channel = new MessageChannel();
       // The frame starts once the SW has the port (its ack), so its navigation cannot overtake the message.
       channel.port1.onmessage = startApp;

@@ -37,6 +37,15 @@ export function createEarlyDocuments(origin: string, cookies: Pick<SwCookies, 'r
       };
       pending.set(url.href, entry);
     },
+    /**
+     * A top-level navigation: a new shell, whose frame has no early document of its own. What earlier shells
+     * adopted goes (a frame that started without the SW, past its wait, never took its own): taken by the new
+     * shell's frame, a stale document and its cookies would replace the jar's.
+     */
+    forgetAll(): void {
+      for (const entry of pending.values()) discard(entry);
+      pending.clear();
+    },
     /** A frame navigation's early document, once; undefined when there is none. */
     take(request: Request, url: URL): Promise<Obtained> | undefined {
       if (request.method !== 'GET' || request.mode !== 'navigate' || (request.destination !== 'iframe' && request.destination !== 'frame')) return undefined;

@@ -64,6 +64,7 @@ export interface RouterDeps {
 export function onFetch(event: FetchEvent, deps: RouterDeps): void {
   const { request } = event;
   const url = new URL(request.url);
+  if (isTopLevelNavigation(request)) deps.earlyDocuments.forgetAll();
   if (!shouldHandle(request, url, deps.scope.location.origin)) return;
   if (leftToBrowser(request, url, deps)) return;
   // Counted from here, so the next fetch event of a burst sees this one (route-decision.ts RouteFacts.othersInFlight).
@@ -79,8 +80,12 @@ export function onFetch(event: FetchEvent, deps: RouterDeps): void {
 function shouldHandle(request: Request, url: URL, origin: string): boolean {
   if (url.origin !== origin) return false;
   if (url.pathname.startsWith(WINGMAN_PREFIX)) return false;
-  if (request.mode === 'navigate' && request.destination === 'document') return false;
+  if (isTopLevelNavigation(request)) return false;
   return true;
+}
+
+function isTopLevelNavigation(request: Request): boolean {
+  return request.mode === 'navigate' && request.destination === 'document';
 }
 
 /** The browser fetches it itself, as without Wingman: it would go over the relay anyway (route-decision.ts leaveToBrowser). */

@@ -127,6 +127,32 @@ describe('page start with P2P impossible in the browser', () => {
     expect(stack.app.requests.slice(before).filter((r) => r.path === path)).toHaveLength(1);
   });
 
+  it("on a first visit whose Service Worker took control only after the frame started without it, a reload gets the app's document anew", async () => {
+    const { context, page } = browser;
+    const path = '/two?first=late-worker';
+    const frameDocs = recordFrameDocuments(page);
+    // The Service Worker's script is held until the frame has loaded without it (the shell waits SW_CONTROL_TIMEOUT_MS, 5 s).
+    await context.route('**/__wingman/sw.js', async (route) => {
+      await until(() => frameDocs.length > 0 || undefined, {
+        timeoutMs: HOLD_MS + 5_000,
+        intervalMs: 20,
+        what: 'the frame to load without the Service Worker',
+      }).catch(() => undefined);
+      await route.continue();
+    });
+    await openShell(page, `${stack.origin}${path}`, 'two');
+    expect(frameDocs).toEqual([{ fromServiceWorker: false }]);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: WAIT_MS });
+    const before = stack.app.requests.filter((r) => r.path === path).length;
+
+    await page.reload({ waitUntil: 'commit', timeout: WAIT_MS });
+    await waitForApp(page, 'two');
+
+    // The frame's document came through the Service Worker from the app, not the document the first visit fetched early.
+    expect(frameDocs).toEqual([{ fromServiceWorker: false }, { fromServiceWorker: true }]);
+    expect(stack.app.requests.filter((r) => r.path === path).length - before).toBe(1);
+  });
+
   it("keeps the cookies of a first visit's document in the Service Worker's jar: HttpOnly ones never reach the browser's", async () => {
     const { context, page } = browser;
     const frame = await openShell(page, `${stack.origin}/welcome`, 'welcome');
