@@ -225,6 +225,8 @@ export interface FetchResult {
   headers: Record<string, string>;
   url: string;
   redirected: boolean;
+  /** The fetching document's Service Worker, as it saw it when the answer came: its state, or `none` (not controlled). */
+  controller: string;
 }
 
 /**
@@ -233,7 +235,7 @@ export interface FetchResult {
  * P2P shows when it gets the relay (`expect(routeOf(r, s)).toMatch(/^p2p /)`).
  */
 export function routeOf(r: FetchResult, status?: ShellStatus): string {
-  return `${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'}; SW: ${status?.swRoundTrip ?? 'not asked'})`;
+  return `${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'}; controller: ${r.controller}; SW: ${status?.swRoundTrip ?? 'not asked'})`;
 }
 
 /** fetch() from inside the app's frame. */
@@ -248,7 +250,16 @@ export function fetchInApp(
       const r = await fetch(path, init);
       const headers: Record<string, string> = {};
       r.headers.forEach((v, k) => (headers[k] = v));
-      return { status: r.status, transport: r.headers.get('x-wingman-transport'), text: await r.text(), headers, url: r.url, redirected: r.redirected };
+      const controller = navigator.serviceWorker?.controller?.state ?? 'none';
+      return {
+        status: r.status,
+        transport: r.headers.get('x-wingman-transport'),
+        text: await r.text(),
+        headers,
+        url: r.url,
+        redirected: r.redirected,
+        controller,
+      };
     },
     { path, init },
   );
