@@ -135,16 +135,20 @@ export async function startServer(env: Record<string, string> = {}, args: string
 }
 
 /** Starts `wingman http <target> --server <url> --json` and waits for ready. */
+/** How long startAgent waits for the agent's ready event unless told otherwise, ms (spawn-ready.mjs's default wait). */
+export const AGENT_READY_TIMEOUT_MS = 15_000;
+
 export async function startAgent(
   serverUrl: string,
   target: string,
   env: Record<string, string> = {},
   args: string[] = [],
+  { readyTimeoutMs = AGENT_READY_TIMEOUT_MS }: { readyTimeoutMs?: number } = {},
 ): Promise<{ agent: Proc; url: string; link: string; sessionId: string }> {
   // Resume state per test run, not in the user's home (a restart test reuses it).
   const stateDir = join(tmpdir(), `wingman-test-state-${process.pid}`);
   const agent = startProcess(AGENT_BIN, ['http', target, '--server', serverUrl, '--json', ...args], { WINGMAN_STATE_DIR: stateDir, ...env });
-  const ev = await agent.waitForEvent('ready');
+  const ev = await agent.waitForEvent('ready', { timeoutMs: readyTimeoutMs });
   return { agent, url: String(ev.url), link: String(ev.link), sessionId: String(ev.sessionId) };
 }
 
