@@ -8,8 +8,17 @@ import { PORT_CHUNK_BYTES } from '../shared/constants';
 
 /** Bodies up to this size are held whole to learn their length, bytes (an upload form's files; beyond, it streams). */
 const BUFFERED_BODY_MAX_BYTES = 64 * 1024 * 1024;
-/** A wait this long for a body's next chunk means the page produces it as it goes (a Blob or form body reads far faster), ms. */
-const BODY_IDLE_MS = 250;
+/**
+ * A wait this long for a body's next chunk means the page produces it as it goes, ms. A Blob or form body reads far
+ * faster on an idle machine, but on a loaded one (a phone, a busy 2-core laptop) its reads stall for hundreds of ms: taken
+ * for a stream, it would lose its Content-Length and, over P2P, its second sending over the relay (exchange-id.ts). A
+ * streaming upload, which pages rarely make, starts this much later instead.
+ */
+const BODY_IDLE_MS = 1_000;
+/** The idle wait's timer ran this much later than asked: the Service Worker's thread was starved, not the body idle; it waits again. */
+const STARVED_LATE_MS = 100;
+/** Waits begun again after a starved one, per chunk, at most. */
+const MAX_STARVED_WAITS = 4;
 
 export type PreparedBody =
   /** No body (GET, HEAD, or a request without one). */
@@ -34,17 +43,33 @@ export async function prepareBody(request: Request, limits = { maxBytes: BUFFERE
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<'idle'>((resolve) => (timer = setTimeout(() => resolve('idle'), limits.idleMs)));
+    const idle = idleWait(limits.idleMs);
     const next = reader.read();
-    const r = await Promise.race([next, idle]);
-    clearTimeout(timer);
+    const r = await Promise.race([next, idle.elapsed]);
+    idle.cancel();
     if (r === 'idle') return { kind: 'stream', stream: rest(chunks, reader, next) };
     if (r.done) return { kind: 'bytes', bytes: concat(chunks, total) };
     chunks.push(r.value);
     total += r.value.byteLength;
     if (total > limits.maxBytes) return { kind: 'stream', stream: rest(chunks, reader) };
   }
+}
+
+/** Resolves 'idle' once `ms` passed with the thread running: a timer that fired STARVED_LATE_MS late or more starts the wait again. */
+function idleWait(ms: number): { elapsed: Promise<'idle'>; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const elapsed = new Promise<'idle'>((resolve) => {
+    let waits = 0;
+    const arm = () => {
+      const due = performance.now() + ms;
+      timer = setTimeout(() => {
+        if (performance.now() - due >= STARVED_LATE_MS && ++waits <= MAX_STARVED_WAITS) arm();
+        else resolve('idle');
+      }, ms);
+    };
+    arm();
+  });
+  return { elapsed, cancel: () => clearTimeout(timer) };
 }
 
 /** The chunks read so far, then (`pending` first, when a read is under way) what the reader still yields. */
