@@ -134,10 +134,10 @@ export async function startServer(env: Record<string, string> = {}, args: string
   return { server, port: Number(ev.port), url: String(ev.url) };
 }
 
-/** Starts `wingman http <target> --server <url> --json` and waits for ready. */
 /** How long startAgent waits for the agent's ready event unless told otherwise, ms (spawn-ready.mjs's default wait). */
 export const AGENT_READY_TIMEOUT_MS = 15_000;
 
+/** Starts `wingman http <target> --server <url> --json` and waits for ready (`readyTimeoutMs`). */
 export async function startAgent(
   serverUrl: string,
   target: string,
