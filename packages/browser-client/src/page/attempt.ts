@@ -202,6 +202,7 @@ export class P2PAttempt {
       const s = pc.connectionState;
       if (s === 'failed') this.lost('ice-failed', 'ICE failed');
       else if (s === 'closed' && this.settled) this.lost('ice-failed', 'peer connection closed');
+      else if (s === 'connected' && !this.settled) this.connected(deadline);
     };
     void (async () => {
       await pc.setLocalDescription(await pc.createOffer());
@@ -209,6 +210,17 @@ export class P2PAttempt {
       mark('offer');
     })().catch((err: unknown) => this.lost('ice-failed', `could not create an offer: ${(err as Error).message}`));
     this.emit((l) => l.peer(peer, inbox));
+  }
+
+  /**
+   * ICE and DTLS are done, so the path works: the channel's opening and the agent's HELLO get a deadline of their own.
+   * With one deadline for both, a loaded machine that connected late gave up a working path after the agent had
+   * served its channel, and the retry took a new peer (and a new agent-side host).
+   */
+  private connected(deadline: number): void {
+    mark('ice-connected');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.lost('ice-timeout', `connected, but the channel was not ready within ${deadline} ms more`), deadline);
   }
 
   private receive(m: HostSignal<string>): void {

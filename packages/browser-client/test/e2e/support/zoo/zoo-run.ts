@@ -88,10 +88,15 @@ export async function shellRun(
 /**
  * How the agent's P2P host fared: every sign that it ended (a host that carried a viewer and is no longer the agent's
  * child among them), and how many host processes carried its viewers (1: the page's, alive). The spare started for the
- * next viewer carried none and is not counted.
+ * next viewer carried none and is not counted. With `since` (an index into the agent's events, taken while the page
+ * was on P2P), hosts are counted from the one carrying the page then: an attempt that gave up earlier (and retired
+ * its host alive) is not what a test of what happens after `since` asks about.
  */
-export function p2pHostFate(agent: Proc): { endings: string[]; hosts: number } {
-  const carried = new Set(agent.events.filter((e) => e.event === 'peer' && e.state === 'connected').map((e) => e.hostPid));
+export function p2pHostFate(agent: Proc, since = 0): { endings: string[]; hosts: number } {
+  const connected = agent.events.map((e, i) => ({ e, i })).filter(({ e }) => e.event === 'peer' && e.state === 'connected');
+  const carrierAt = connected.filter(({ i }) => i < since).pop();
+  const counted = connected.filter(({ i }) => i >= (carrierAt?.i ?? 0));
+  const carried = new Set(counted.map(({ e }) => e.hostPid));
   const alive = childPids(agent.child.pid!);
   const gone = [...carried].filter((pid) => !alive.includes(pid as number)).map((pid) => `host process ${String(pid)} is gone`);
   return { endings: [...p2pHostEndings(agent), ...gone], hosts: carried.size };
