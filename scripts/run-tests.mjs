@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 /**
- * `npm test` (after `npm run build`): checks prerequisites, starts the type check of the
- * tests, the lint and the format check beside the tests (lib/static-checks.mjs; only
- * without extra arguments, so running one test file stays quick), then re-runs itself
- * inside a loopback-only network namespace and runs jest's projects there, in steps:
- *   1. unit, then integration+e2e ‖ e2e   (two lanes at once, each in band)
- *   2. solo                      (the integration and e2e files marked `@solo`, in band, alone)
- *   3. lab                       (in band: it measures, so it has the machine to itself)
- * Step 1 runs two lanes side by side because integration and e2e tests mostly wait (on servers,
- * browsers, timers): together they keep the two cores busy (docs/testing.md). The unit files
- * (~20 s) open the shorter lane; once its integration files are done it takes e2e's next files:
- * each lane claims a file before it runs it (lib/jest-claim-runner.cjs), so both end together
- * and every file runs once. Integration's files (some bind fixed ports) never run in e2e's lane. A file whose
+ * `npm test` (after `npm run build`): checks prerequisites, then re-runs itself inside a
+ * loopback-only network namespace and runs jest's projects there, in steps:
+ *   1. unit                      (alone, two workers)
+ *   2. integration+e2e ‖ e2e     (two lanes at once, each in band), beside the type check of the
+ *                                tests, the lint and the format check (lib/static-checks.mjs; only
+ *                                without extra arguments, so running one test file stays quick)
+ *   3. solo                      (the integration and e2e files marked `@solo`, in band, alone)
+ *   4. lab                       (in band: it measures, so it has the machine to itself)
+ * The unit files go alone because their tests are CPU-bound under jest's 5 s limit per test:
+ * beside the code checks (~170 s of CPU) and a browser lane, a 0.3 s property test took over 5 s.
+ * Step 2 runs two lanes side by side because integration and e2e tests mostly wait (on servers,
+ * browsers, timers): together they keep the two cores busy (docs/testing.md). Once its
+ * integration files are done the first lane takes e2e's next files: each lane claims a file
+ * before it runs it (lib/jest-claim-runner.cjs), so both end together and every file runs once.
+ * Integration's files (some bind fixed ports) never run in e2e's lane. A file whose
  * assertions read a process's resources (peak RSS) carries `@solo` in its first comment and
- * waits for step 2 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
+ * waits for step 3 (lib/jest-resume-sequencer.cjs sorts the files into lanes).
  * A phase whose jest process dies of a native crash (SIGSEGV…) fails; it resumes
  * with the test files not yet run only to report them, and counts the file it
  * died in as failed, naming it in the log and the summary.
@@ -67,21 +70,12 @@ async function enterNamespace() {
     );
     return 1;
   }
-  const stopChecks = new AbortController();
-  /** @type {Promise<string[]>} */
-  let checks = Promise.resolve([]);
-  if (jestArgs.length > 0) console.log('[run-tests] lint and format check skipped: jest arguments given (`npm test` alone runs them)');
-  else checks = runStaticChecks(ROOT, stopChecks.signal);
   console.log(`[run-tests] entering a loopback-only network namespace (unshare ${netnsFlags.join(' ')})`);
   // `sh -c '... && exec "$0" "$@"'`: bring lo up (it starts down), then become node.
   const args = [...netnsFlags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, fileURLToPath(import.meta.url), ...jestArgs];
   const child = spawn('unshare', args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [INSIDE_ENV]: '1' } });
   // The terminal's Ctrl-C reaches the child's group too; SIGTERM (CI, kill) we pass on.
-  const forward = () => {
-    child.kill('SIGTERM');
-    stopChecks.abort();
-  };
-  process.on('SIGTERM', forward);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
   process.on('SIGINT', () => {});
   const code = await new Promise((resolveCode) => {
     child.on('error', (err) => {
@@ -90,10 +84,7 @@ async function enterNamespace() {
     });
     child.on('close', (exit, signal) => resolveCode(exit ?? (signal ? 1 : 0)));
   });
-  const failed = await checks;
-  if (failed.length === 0) return code;
-  console.error(`\n[run-tests] code checks failed (their output is above):\n${failed.join('\n')}`);
-  return 1;
+  return code;
 }
 
 /** Runs the jest phases; returns the exit code. */
@@ -130,8 +121,10 @@ async function runInside() {
 
   // Ctrl-C / SIGTERM: the running phase is stopped by runJestPhase; later phases are not started.
   let interrupted = false;
+  const stopChecks = new AbortController();
   const onSignal = () => {
     interrupted = true;
+    stopChecks.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -147,19 +140,30 @@ async function runInside() {
     return result.crashSignal !== null && !interrupted ? resumeAfterCrash({ phase, first: result, root: ROOT, outputDir, deadline }) : result;
   };
   const results = [];
+  /** @type {Promise<string[]>} */
+  let checks = Promise.resolve([]);
+  if (jestArgs.length > 0) console.log('[run-tests] lint and format check skipped: jest arguments given (`npm test` alone runs them)');
   try {
     const runLane = async (/** @type {Phase[]} */ lane) => {
       const out = [];
       for (const phase of lane) out.push(await run(phase));
       return out;
     };
-    for (const step of steps) results.push(...(await Promise.all(step.map(runLane))).flat());
+    for (const [i, step] of steps.entries()) {
+      // The checks start once the unit files are done (a full run's first step): see the header.
+      if (i === 1 && jestArgs.length === 0 && !interrupted) checks = runStaticChecks(ROOT, stopChecks.signal);
+      results.push(...(await Promise.all(step.map(runLane))).flat());
+    }
   } finally {
     if (keptDir) writeFileSync(join(keptDir, 'phases.json'), JSON.stringify(results.map(({ crash: _crash, ...r }) => r)));
     else rmSync(outputDir, { recursive: true, force: true });
     rmSync(claimsDir, { recursive: true, force: true });
   }
-  return summarize(results);
+  const code = summarize(results);
+  const failed = await checks;
+  if (failed.length === 0) return code;
+  console.error(`\n[run-tests] code checks failed (their output is above):\n${failed.join('\n')}`);
+  return 1;
 }
 
 /**
@@ -187,9 +191,8 @@ function plan(args, ci, claimsDir) {
   // Both lanes claim each file before they run it (lib/jest-claim-runner.cjs): integration's lane, its own files done, takes e2e's next ones.
   const env = { WINGMAN_JEST_LANE: 'shared', WINGMAN_JEST_CLAIMS: claimsDir };
   const shared = lanes.map((p) => (p === 'integration' ? lanes : [p])).map((chosen) => [phase(chosen.join('+'), chosen, ['--runInBand'], env)]);
-  // Integration's lane ends ~100 s before e2e's: the unit files go first in it.
-  if (has('unit')) (shared[0] ??= []).unshift(phase('unit', ['unit'], []));
   return [
+    has('unit') ? [[phase('unit', ['unit'], ['--maxWorkers=2'])]] : [],
     shared,
     lanes.length > 0 ? [[phase('solo', lanes, ['--runInBand'], { WINGMAN_JEST_LANE: 'solo' })]] : [],
     has('lab') && lab ? [[phase('lab', ['lab'], ['--runInBand'])]] : [],

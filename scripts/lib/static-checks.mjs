@@ -2,9 +2,9 @@
  * The checks `npm test` runs beside its tests: `npm run typecheck:tests` (tsc
  * over the tests, helpers and benches, which the build does not compile),
  * `npm run lint` (ESLint, eslint.config.mjs) and `npm run format:check`
- * (Prettier, .prettierrc.json). All three start at once, beside the test lanes
- * (they take ~55 s of CPU, which the lanes, mostly waiting, leave free); each
- * one's output is printed when it ends, and a failed one says which command
+ * (Prettier, .prettierrc.json). All three start at once, beside the integration
+ * and e2e lanes, once the unit files are done (they take ~170 s of CPU, ~100 s
+ * of wall time on two idle cores); each one's output is printed when it ends, and a failed one says which command
  * fixes it. One run shows every problem.
  */
 import { spawn } from 'node:child_process';

@@ -24,12 +24,12 @@ function runner(args: string[], extraEnv: Record<string, string> = {}) {
 }
 
 describe('the test runner', () => {
-  it("runs the unit files then integration's and e2e's in one lane beside e2e (in band, the shared lane), then their solo files, then the lab's alone (it measures)", () => {
+  it("runs the unit files alone, then integration's and e2e's in one lane beside e2e (in band, the shared lane), then their solo files, then the lab's alone (it measures)", () => {
     const r = runner([FILE]);
     expect(r.code).toBe(0);
-    // In the order they start: e2e with the unit files, integration (then e2e's files the e2e lane has not claimed) once they are done.
-    expect([...r.jest.keys()]).toEqual(['unit', 'e2e', 'integration+e2e', 'solo', 'lab']);
-    expect(r.jest.get('unit')).toBe(`${FILE} --ci --selectProjects unit`);
+    // In the order they start: the unit files, then integration (then e2e's files the e2e lane has not claimed) beside e2e.
+    expect([...r.jest.keys()]).toEqual(['unit', 'integration+e2e', 'e2e', 'solo', 'lab']);
+    expect(r.jest.get('unit')).toBe(`${FILE} --ci --maxWorkers=2 --selectProjects unit`);
     expect(r.jest.get('integration+e2e')).toBe(`${FILE} --ci --runInBand --selectProjects integration e2e`);
     expect(r.jest.get('e2e')).toBe(`${FILE} --ci --runInBand --selectProjects e2e`);
     expect(r.jest.get('solo')).toBe(`${FILE} --ci --runInBand --selectProjects integration e2e`);
