@@ -106,8 +106,8 @@ describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, reque
 
   it('reaches the page over P2P as it does direct, and the P2P host lives', async () => {
     expect(direct.filter((o) => o.error !== undefined).map((o) => o.request)).toEqual(failDirect);
-    const p2p = await shellRun(browser, shared, '/', 'edge', 'p2p', requests);
-    expect(p2pHostFate(shared.agent)).toEqual({ endings: [], hosts: 1 });
+    const { outcomes: p2p, viewerId } = await shellRun(browser, shared, '/', 'edge', 'p2p', requests);
+    expect(await p2pHostFate(shared.agent, viewerId)).toEqual({ endings: [], hosts: 1 });
     expect(offPath(p2p, 'p2p')).toEqual([]);
     expect(withoutPath(p2p)).toEqual(direct);
     // The case happened: the agent reused connections the app then closed under its requests.
@@ -115,7 +115,7 @@ describe.each(CASES)('%s, behind wingman http', (_name, { app: appOptions, reque
   });
 
   it("reaches the page over the Service Worker's relay as it does direct", async () => {
-    const relay = await shellRun(noRtc, shared, '/', 'edge', 'relay', requests);
+    const { outcomes: relay } = await shellRun(noRtc, shared, '/', 'edge', 'relay', requests);
     expect(offPath(relay, 'relay')).toEqual([]);
     expect(withoutPath(relay)).toEqual(direct);
   });

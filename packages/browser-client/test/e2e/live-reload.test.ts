@@ -63,7 +63,7 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     const { page } = browser;
     await page.goto(`${shared.origin}/`);
     await waitForReloadClient(await waitForApp(page, 'v1'), server);
-    await waitForTransport(page, 'p2p');
+    const { viewerId } = await waitForTransport(page, 'p2p');
 
     const frameDocuments = recordFrameDocuments(page);
     const logged = shared.agent.events.length;
@@ -87,6 +87,6 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     expect(pageGets.map((e) => ({ status: e.status, transport: e.transport }))).toEqual([{ status: 200, transport: 'p2p' }]);
     // The shell never left P2P, and the agent's P2P host that carried it before the edit carried it all.
     expect([...new Set(statuses.seen.map((s) => s.transport))]).toEqual(['p2p']);
-    expect(p2pHostFate(shared.agent, logged)).toEqual({ endings: [], hosts: 1 });
+    expect(await p2pHostFate(shared.agent, viewerId)).toEqual({ endings: [], hosts: 1 });
   });
 });

@@ -69,14 +69,14 @@ describe.each(STOCK_SERVERS.map((s) => [s.name, s] as const))('%s behind wingman
 
   it('every body reaches the page over P2P as it does direct, and the P2P host lives', async () => {
     expect(direct.filter((o) => o.error !== undefined)).toEqual([]);
-    const p2p = await shellRun(browser, shared, ZOO_PAGE, 'zoo', 'p2p', REQUESTS);
-    expect(p2pHostFate(shared.agent)).toEqual({ endings: [], hosts: 1 });
+    const { outcomes: p2p, viewerId } = await shellRun(browser, shared, ZOO_PAGE, 'zoo', 'p2p', REQUESTS);
+    expect(await p2pHostFate(shared.agent, viewerId)).toEqual({ endings: [], hosts: 1 });
     expect(offPath(p2p, 'p2p')).toEqual([]);
     expect(withoutPath(p2p)).toEqual(withoutPath(direct));
   });
 
   it("every body reaches the page over the Service Worker's relay as it does direct", async () => {
-    const relay = await shellRun(noRtc, shared, ZOO_PAGE, 'zoo', 'relay', REQUESTS);
+    const { outcomes: relay } = await shellRun(noRtc, shared, ZOO_PAGE, 'zoo', 'relay', REQUESTS);
     expect(offPath(relay, 'relay')).toEqual([]);
     expect(withoutPath(relay)).toEqual(withoutPath(direct));
   });

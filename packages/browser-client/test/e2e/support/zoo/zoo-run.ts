@@ -11,7 +11,7 @@
  * measures under 4 MB/s (a loaded machine) the next bulk requests go to the relay to measure
  * it. The path choice has tests of its own (path-choice.test.ts, route-decision.test.ts).
  */
-import { childPids, killAll, p2pHostEndings, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
+import { childPids, killAll, p2pHostEndings, p2pHostOf, startAgent, startServer, type Proc } from '../../../../../../test/helpers/processes';
 import type { LaunchedChromium } from '../../helpers/browser';
 import { waitForApp, waitForTransport } from '../shell';
 import { pageFetches, type PageOutcome, type ZooRequest } from './page-fetches';
@@ -70,6 +70,13 @@ export async function pageRun(browser: LaunchedChromium, url: string, requests: 
   return pageFetches(browser.page, requests);
 }
 
+/** What a page made in the session's shell: each request's outcome, and the viewer id of the shell's P2P channel. */
+export interface ShellRun {
+  outcomes: PageOutcome[];
+  /** The shell's viewer id once it was on P2P (see p2pHostFate); undefined on the relay. */
+  viewerId: string | undefined;
+}
+
 /** The requests made by the app's frame in the session's shell, once the shell is on `transport`. */
 export async function shellRun(
   browser: LaunchedChromium,
@@ -78,25 +85,25 @@ export async function shellRun(
   pageName: string,
   transport: 'p2p' | 'relay',
   requests: ZooRequest[],
-): Promise<PageOutcome[]> {
+): Promise<ShellRun> {
   await browser.page.goto(`${shared.origin}${page}`);
   const frame = await waitForApp(browser.page, pageName);
-  await waitForTransport(browser.page, transport);
-  return pageFetches(frame, requests);
+  const { viewerId } = await waitForTransport(browser.page, transport);
+  return { outcomes: await pageFetches(frame, requests), viewerId };
 }
 
 /**
- * How the agent's P2P host fared: every sign that it ended (a host that carried a viewer and is no longer the agent's
- * child among them), and how many host processes carried its viewers (1: the page's, alive). The spare started for the
- * next viewer carried none and is not counted. With `since` (an index into the agent's events, taken while the page
- * was on P2P), hosts are counted from the one carrying the page then: an attempt that gave up earlier (and retired
- * its host alive) is not what a test of what happens after `since` asks about.
+ * How the agent's P2P host fared from the one carrying the page's channel (`carrier`, the shell's viewer id once it
+ * was on P2P) on: every sign that a host ended (a host that carried a viewer and is no longer the agent's child
+ * among them), and how many host processes carried viewers since (1: the page's, alive). The spare started for the
+ * next viewer carried none and is not counted; nor is an attempt the page gave up before (its host retired alive):
+ * a test of what happens while the page is on P2P does not ask about those.
  */
-export function p2pHostFate(agent: Proc, since = 0): { endings: string[]; hosts: number } {
-  const connected = agent.events.map((e, i) => ({ e, i })).filter(({ e }) => e.event === 'peer' && e.state === 'connected');
-  const carrierAt = connected.filter(({ i }) => i < since).pop();
-  const counted = connected.filter(({ i }) => i >= (carrierAt?.i ?? 0));
-  const carried = new Set(counted.map(({ e }) => e.hostPid));
+export async function p2pHostFate(agent: Proc, carrier: string | undefined): Promise<{ endings: string[]; hosts: number }> {
+  await p2pHostOf(agent, carrier);
+  const connected = agent.events.filter((e) => e.event === 'peer' && e.state === 'connected');
+  const counted = connected.slice(connected.findIndex((e) => e.viewerId === carrier));
+  const carried = new Set(counted.map((e) => e.hostPid));
   const alive = childPids(agent.child.pid!);
   const gone = [...carried].filter((pid) => !alive.includes(pid as number)).map((pid) => `host process ${String(pid)} is gone`);
   return { endings: [...p2pHostEndings(agent), ...gone], hosts: carried.size };
