@@ -34,6 +34,8 @@ const BASIC_SSL_ENTRY = join(ROOT, 'node_modules/@vitejs/plugin-basic-ssl/dist/i
  * CommonJS). Prints JSON lines: `listening` with the port, and `hmr-socket`
  * for every HMR WebSocket Vite takes (from then on it sends it the hot
  * updates), with the forwarding headers that tell which path it came by.
+ * On a failed wait for a hot update the test prints these beside the agent's
+ * requests: `hot-update` (Vite saw an edit), `hmr-socket-closed`.
  * Closes Vite on SIGTERM. With BASIC_SSL set (the plugin's module URL) Vite
  * serves HTTPS with the plugin's certificate.
  */
@@ -51,10 +53,16 @@ const server = await createServer({
   plugins: [...ssl, {
     name: 'record-hmr-sockets',
     configureServer(s) {
-      s.ws.on('connection', (_socket, req) => console.log(JSON.stringify({
-        event: 'hmr-socket', url: req.url,
-        forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedHost: req.headers['x-forwarded-host'] ?? null,
-      })));
+      s.ws.on('connection', (socket, req) => {
+        console.log(JSON.stringify({
+          event: 'hmr-socket', url: req.url,
+          forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedHost: req.headers['x-forwarded-host'] ?? null,
+        }));
+        socket.on('close', (code) => console.log(JSON.stringify({ event: 'hmr-socket-closed', code })));
+      });
+    },
+    handleHotUpdate(ctx) {
+      console.log(JSON.stringify({ event: 'hot-update', file: ctx.file.split('/').pop(), modules: ctx.modules.length }));
     },
   }],
 });
@@ -105,14 +113,15 @@ function readView(target: AnyPage | AnyFrame): Promise<HmrView> {
   );
 }
 
-async function waitForView(target: AnyPage | AnyFrame, what: string, ok: (v: HmrView) => boolean): Promise<HmrView> {
+/** `context`: what else a timeout reports beside the page's view (what Vite and the agent saw). */
+async function waitForView(target: AnyPage | AnyFrame, what: string, ok: (v: HmrView) => boolean, context?: () => object): Promise<HmrView> {
   let last: unknown;
   return until(
     async () => {
       last = await readView(target).catch((e: Error) => e.message);
       return typeof last === 'object' && ok(last as HmrView) ? (last as HmrView) : undefined;
     },
-    { timeoutMs: WAIT_MS, intervalMs: 50, what, observe: () => last },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what, observe: () => (context ? { view: last, ...context() } : last) },
   );
 }
 
@@ -158,17 +167,17 @@ function hmrSocketSince(vite: Proc, mark: number): Promise<unknown> {
 }
 
 /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
-async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: string): Promise<HmrView> {
+async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: string, context?: () => object): Promise<HmrView> {
   const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === app.text && v.color === app.color);
   expect(shown.marker).toBeNull();
   // A full reload would clear this; a hot update keeps it.
   await inPage(target, () => void ((window as unknown as { marker: number }).marker = 42), undefined);
   app.text = `${label} edited`;
   writeFileSync(join(app.dir, 'msg.js'), msgJs(app.text));
-  await waitForView(target, 'the module edit to be hot-applied', (v) => v.msg === app.text);
+  await waitForView(target, 'the module edit to be hot-applied', (v) => v.msg === app.text, context);
   app.color = COLORS[(COLORS.indexOf(app.color) + 1) % COLORS.length]!;
   writeFileSync(join(app.dir, 'style.css'), styleCss(app.color));
-  return waitForView(target, 'the stylesheet edit to apply', (v) => v.color === app.color);
+  return waitForView(target, 'the stylesheet edit to apply', (v) => v.color === app.color, context);
 }
 
 /**
@@ -176,7 +185,15 @@ async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: str
  * over `transport`; the hot updates must come out the same, over the
  * transport under test, through the HMR socket of the page.
  */
-async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: string, transport: 'p2p' | 'relay', engine: string): Promise<void> {
+async function hmrAsDirect(
+  page: AnyPage,
+  app: ViteApp,
+  session: { origin: string; agent: Proc },
+  direct: string,
+  transport: 'p2p' | 'relay',
+  engine: string,
+): Promise<void> {
+  const { origin, agent } = session;
   const vite = app.proc;
   const directDocument = vite.events.length;
   await page.goto(direct);
@@ -186,6 +203,7 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
   expect(straight).toEqual({ msg: app.text, color: app.color, marker: 42, shim: false });
 
   const firstDocument = vite.events.length;
+  const agentMark = agent.events.length;
   await page.goto(`${origin}/`);
   let frame = await waitForApp(page as Parameters<typeof waitForApp>[0], 'vite');
   await waitForTransport(page, transport);
@@ -221,7 +239,16 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
   // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
   await hmrSocketSince(vite, before);
 
-  const tunnelled = await editAndWatch(app, frame, `${engine} through Wingman`);
+  // On a timeout: whether Vite saw the edit, which HMR sockets it took and lost, and the agent's requests (the module's re-import among them).
+  const sawMeanwhile = () => ({
+    vite: vite.events.slice(before).map((e) => [e.event, e.file ?? e.url ?? e.code]),
+    agent: agent.events
+      .slice(agentMark)
+      .filter((e) => e.event === 'request')
+      .map((e) => [e.method, e.target, e.status, e.transport, e.error])
+      .slice(-10),
+  });
+  const tunnelled = await editAndWatch(app, frame, `${engine} through Wingman`, sawMeanwhile);
   expect(tunnelled).toEqual({ ...straight, msg: app.text, color: app.color, shim: true });
 
   // The hot update above came through the reloaded page's HMR socket, the last one opened.
@@ -238,13 +265,13 @@ async function hmrAsDirect(page: AnyPage, app: ViteApp, direct: string, origin: 
 
 describe('Vite dev server with HMR through the tunnel', () => {
   let app: ViteApp | undefined;
-  let origin: string;
+  let session: { origin: string; agent: Proc };
 
   beforeAll(async () => {
     app = await startVite();
     const { port } = await startServer({ LOG_LEVEL: 'warn' });
-    const { sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${app.port}`);
-    origin = `http://${sessionId}.localhost:${port}`;
+    const { agent, sessionId } = await startAgent(`http://localhost:${port}`, `127.0.0.1:${app.port}`);
+    session = { origin: `http://${sessionId}.localhost:${port}`, agent };
   });
 
   afterAll(async () => {
@@ -260,7 +287,7 @@ describe('Vite dev server with HMR through the tunnel', () => {
 
     it(`renders, hot-applies a module edit keeping the page's state and applies a stylesheet edit, as direct, over ${transport === 'p2p' ? 'P2P' : 'the relay'}`, async () => {
       browser = await launchEngine(engine);
-      await hmrAsDirect(browser.page, app!, `http://127.0.0.1:${app!.port}/`, origin, transport, engine);
+      await hmrAsDirect(browser.page, app!, session, `http://127.0.0.1:${app!.port}/`, transport, engine);
     });
   });
 });
@@ -289,7 +316,7 @@ describe('Vite over HTTPS (@vitejs/plugin-basic-ssl) as an https target', () => 
     // The plugin's certificate is self-signed: the direct reference accepts it, as the developer clicks through it.
     browser = await launchChromium({ extraArgs: ['--ignore-certificate-errors'] });
     const logged = agent.events.length;
-    await hmrAsDirect(browser.page, app!, `https://localhost:${app!.port}/`, origin, 'p2p', 'Chromium');
+    await hmrAsDirect(browser.page, app!, { origin, agent }, `https://localhost:${app!.port}/`, 'p2p', 'Chromium');
     // The agent spoke TLS to Vite: its HMR socket's handshake went as wss and came back 101 over P2P.
     expect(agent.events.slice(logged).filter((e) => e.event === 'request' && e.status === 101 && e.transport === 'p2p').length).toBeGreaterThan(0);
   });
