@@ -232,6 +232,17 @@ function legitGet(path: string): Promise<{ status: number; body: string }> {
   );
 }
 
+/** `error` of a legitimate exchange, with when it came and the warnings and errors the server and the agent logged. */
+function cutShort(error: Error, when: string): Error {
+  const warnings = (p: Proc) =>
+    p
+      .stderrLines()
+      .filter((line) => /"level":(40|50|60)|Error|error/.test(line))
+      .slice(-10)
+      .join('\n');
+  return new Error(`${error.message} ${when}\nserver:\n${warnings(t.server)}\nagent:\n${warnings(t.agent)}`);
+}
+
 /** A legitimate viewer's GET of `bytes` from /download, read as fast as it comes: status and bytes received. */
 function legitDownload(bytes: number): Promise<{ status: number; received: number }> {
   return within(
@@ -241,9 +252,9 @@ function legitDownload(bytes: number): Promise<{ status: number; received: numbe
         let received = 0;
         res.on('data', (c: Buffer) => (received += c.length));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, received }));
-        res.on('error', reject);
+        res.on('error', (error) => reject(cutShort(error, `after ${received} of ${bytes} bytes (status ${res.statusCode})`)));
       });
-      req.on('error', reject);
+      req.on('error', (error) => reject(cutShort(error, 'before its head')));
     }),
     'a legitimate download',
     60_000,

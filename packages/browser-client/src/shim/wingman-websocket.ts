@@ -23,6 +23,9 @@ interface Backend {
   close(code: number, reason: string): void;
 }
 
+/** The close code a browser sends for the sockets of a document that goes away (RFC 6455 §7.4.1, "going away"). */
+const GOING_AWAY = 1001;
+
 const encoder = new TextEncoder();
 
 /** The socket's URL as the WebSocket constructor takes it: http(s) becomes ws(s); anything else, or a fragment, throws. */
@@ -96,6 +99,8 @@ interface WingmanWebSocketOptions {
 
 export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): typeof WebSocket {
   const { Native } = options;
+  /** The sockets the shell carries, each with its port: a native socket ends with its document, these are ended here. */
+  const carried = new Map<WingmanWebSocket, MessagePort>();
 
   class WingmanWebSocket extends EventTarget {
     static readonly CONNECTING = CONNECTING;
@@ -120,6 +125,15 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
     private backend: Backend | undefined;
     private sendChain: Promise<void> = Promise.resolve();
     private readonly origin!: string;
+
+    static {
+      // A document that goes away closes its sockets (the WebSocket standard's "make disappear"): without this the
+      // shell would keep carrying them, and the app serving the ones a reloaded frame left behind. A document kept in
+      // the back/forward cache sees its sockets closed when it comes back, as a browser reports it.
+      window.addEventListener('pagehide', (ev: PageTransitionEvent) => {
+        for (const [socket, port] of carried) socket.goAway(port, ev.persisted);
+      });
+    }
 
     /** `instanceof WebSocket` holds for native sockets too (cross-origin ones are created natively). */
     static override [Symbol.hasInstance](v: unknown): boolean {
@@ -191,9 +205,19 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
 
     private closed(code: number, reason: string, wasClean: boolean): void {
       if (this.readyState === CLOSED) return;
+      carried.delete(this);
       this.readyState = CLOSED;
       this.bufferedAmount = 0;
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
+    }
+
+    /** Its document goes away: the shell closes the stream now (1001), and the socket is closed without events unless the document may come back. */
+    private goAway(port: MessagePort, persisted: boolean): void {
+      carried.delete(this);
+      port.postMessage({ t: 'close', code: GOING_AWAY, reason: '' } satisfies ShimToShellPort);
+      port.close();
+      if (persisted) return this.closed(1006, '', false);
+      this.readyState = CLOSED;
     }
 
     private fail(): void {
@@ -205,10 +229,12 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
     /** Asks the shell to carry the socket; a real WebSocket when it cannot or does not answer in time. */
     private viaShell(shell: Window, protocols: string[]): void {
       const { port1, port2 } = new MessageChannel();
+      carried.set(this, port1);
       let answered = false;
       const giveUp = () => {
         if (answered) return;
         answered = true;
+        carried.delete(this);
         port1.postMessage({ t: 'close', code: 1000, reason: '' } satisfies ShimToShellPort);
         port1.close();
         this.viaNative(protocols);
@@ -228,6 +254,7 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
           answered = true;
           clearTimeout(timer);
           if (m.t === 'fallback') {
+            carried.delete(this);
             port1.close();
             return this.viaNative(protocols);
           }

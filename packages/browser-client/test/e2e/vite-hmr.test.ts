@@ -33,9 +33,10 @@ const BASIC_SSL_ENTRY = join(ROOT, 'node_modules/@vitejs/plugin-basic-ssl/dist/i
  * Runs Vite in its own process (it is ESM-only; jest's module system is
  * CommonJS). Prints JSON lines: `listening` with the port, and `hmr-socket`
  * for every HMR WebSocket Vite takes (from then on it sends it the hot
- * updates), with the forwarding headers that tell which path it came by.
+ * updates), with its number and the forwarding headers that tell which path
+ * it came by, and `hmr-socket-closed` with the number when it closes.
  * On a failed wait for a hot update the test prints these beside the agent's
- * requests: `hot-update` (Vite saw an edit), `hmr-socket-closed`.
+ * requests, and `hot-update` (Vite saw an edit).
  * Closes Vite on SIGTERM. With BASIC_SSL set (the plugin's module URL) Vite
  * serves HTTPS with the plugin's certificate.
  */
@@ -53,12 +54,14 @@ const server = await createServer({
   plugins: [...ssl, {
     name: 'record-hmr-sockets',
     configureServer(s) {
+      let sockets = 0;
       s.ws.on('connection', (socket, req) => {
+        const id = ++sockets;
         console.log(JSON.stringify({
-          event: 'hmr-socket', url: req.url,
+          event: 'hmr-socket', id, url: req.url,
           forwardedFor: req.headers['x-forwarded-for'] ?? null, forwardedHost: req.headers['x-forwarded-host'] ?? null,
         }));
-        socket.on('close', (code) => console.log(JSON.stringify({ event: 'hmr-socket-closed', code })));
+        socket.on('close', (code) => console.log(JSON.stringify({ event: 'hmr-socket-closed', id, code })));
       });
     },
     handleHotUpdate(ctx) {
@@ -166,6 +169,29 @@ function hmrSocketSince(vite: Proc, mark: number): Promise<unknown> {
   return vite.waitFor((e) => vite.events.indexOf(e) >= mark && e.event === 'hmr-socket', WAIT_MS);
 }
 
+/**
+ * Waits until, of the HMR sockets Vite took since `since`, one alone is open and
+ * Vite took it after `after`: a document that went away closed its socket (1001,
+ * as a browser closes its own), so the app serves only the page that is there.
+ */
+async function onlySocketSince(vite: Proc, since: number, after: number): Promise<void> {
+  const open = () => {
+    const taken = vite.events.slice(since).filter((e) => e.event === 'hmr-socket');
+    const closed = new Set(
+      vite.events
+        .slice(since)
+        .filter((e) => e.event === 'hmr-socket-closed')
+        .map((e) => e.id),
+    );
+    return taken.filter((e) => !closed.has(e.id)).map((e) => ({ id: e.id, index: vite.events.indexOf(e) }));
+  };
+  await until(() => open().length === 1 && open()[0]!.index >= after, {
+    timeoutMs: WAIT_MS,
+    what: 'the reloaded document to hold the one open HMR socket',
+    observe: () => ({ open: open(), events: vite.events.slice(since).map((e) => [e.event, e.id, e.code]) }),
+  });
+}
+
 /** Marks the page's state, edits the module and the stylesheet on disk: the hot-applied result, and whether the page kept its state. */
 async function editAndWatch(app: ViteApp, target: AnyPage | AnyFrame, label: string, context?: () => object): Promise<HmrView> {
   const shown = await waitForView(target, 'the page to render the module and the stylesheet', (v) => v.msg === app.text && v.color === app.color);
@@ -236,12 +262,13 @@ async function hmrAsDirect(
     routes.push(`${r.transport} (${r.headers['x-wingman-route'] ?? 'no route header'})`);
   }
   expect(routes.find((r) => r.startsWith(`${transport} `)) ?? routes).toEqual(expect.stringMatching(new RegExp(`^${transport} `)));
-  // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark.
-  await hmrSocketSince(vite, before);
+  // An edit before the reloaded page's HMR socket is up would reach no page: wait for a socket opened since the mark,
+  // the only one open of those the frame's documents took.
+  await onlySocketSince(vite, firstDocument, before);
 
   // On a timeout: whether Vite saw the edit, which HMR sockets it took and lost, and the agent's requests (the module's re-import among them).
   const sawMeanwhile = () => ({
-    vite: vite.events.slice(before).map((e) => [e.event, e.file ?? e.url ?? e.code]),
+    vite: vite.events.slice(before).map((e) => [e.event, e.id ?? e.file, e.code ?? e.url]),
     agent: agent.events
       .slice(agentMark)
       .filter((e) => e.event === 'request')
