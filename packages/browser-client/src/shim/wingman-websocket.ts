@@ -85,6 +85,22 @@ function portBackend(port: MessagePort): Backend {
   };
 }
 
+/** How a carried socket goes away with its document: told whether the document may come back (the back/forward cache). */
+type GoAway = (persisted: boolean) => void;
+
+/**
+ * The sockets the shell carries, each with how it goes away. A document that goes away closes its sockets (the
+ * WebSocket standard's "make disappear"): a native socket ends with its document, these are ended here, or the shell
+ * would keep carrying them, and the app serving the ones a reloaded frame left behind.
+ */
+function carriedSockets(): Map<object, GoAway> {
+  const carried = new Map<object, GoAway>();
+  window.addEventListener('pagehide', (ev: PageTransitionEvent) => {
+    for (const goAway of [...carried.values()]) goAway(ev.persisted);
+  });
+  return carried;
+}
+
 interface WingmanWebSocketOptions {
   Native: typeof WebSocket;
   /** Whether `url` (absolute ws:/wss:) should go through the shell. */
@@ -99,8 +115,7 @@ interface WingmanWebSocketOptions {
 
 export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): typeof WebSocket {
   const { Native } = options;
-  /** The sockets the shell carries, each with its port: a native socket ends with its document, these are ended here. */
-  const carried = new Map<WingmanWebSocket, MessagePort>();
+  const carried = carriedSockets();
 
   class WingmanWebSocket extends EventTarget {
     static readonly CONNECTING = CONNECTING;
@@ -125,15 +140,6 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
     private backend: Backend | undefined;
     private sendChain: Promise<void> = Promise.resolve();
     private readonly origin!: string;
-
-    static {
-      // A document that goes away closes its sockets (the WebSocket standard's "make disappear"): without this the
-      // shell would keep carrying them, and the app serving the ones a reloaded frame left behind. A document kept in
-      // the back/forward cache sees its sockets closed when it comes back, as a browser reports it.
-      window.addEventListener('pagehide', (ev: PageTransitionEvent) => {
-        for (const [socket, port] of carried) socket.goAway(port, ev.persisted);
-      });
-    }
 
     /** `instanceof WebSocket` holds for native sockets too (cross-origin ones are created natively). */
     static override [Symbol.hasInstance](v: unknown): boolean {
@@ -211,13 +217,11 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
     }
 
-    /** Its document goes away: the shell closes the stream now (1001), and the socket is closed without events unless the document may come back. */
-    private goAway(port: MessagePort, persisted: boolean): void {
+    /** The shell's port is let go: told to close the stream with `code` first, unless the shell already gave it up. */
+    private leaveShell(port: MessagePort, code?: number): void {
       carried.delete(this);
-      port.postMessage({ t: 'close', code: GOING_AWAY, reason: '' } satisfies ShimToShellPort);
+      if (code !== undefined) port.postMessage({ t: 'close', code, reason: '' } satisfies ShimToShellPort);
       port.close();
-      if (persisted) return this.closed(1006, '', false);
-      this.readyState = CLOSED;
     }
 
     private fail(): void {
@@ -229,14 +233,18 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
     /** Asks the shell to carry the socket; a real WebSocket when it cannot or does not answer in time. */
     private viaShell(shell: Window, protocols: string[]): void {
       const { port1, port2 } = new MessageChannel();
-      carried.set(this, port1);
+      // Its document goes away: the shell closes the stream now (1001), and the socket is closed without events, unless
+      // the document may come back (the back/forward cache): then it sees its socket closed, as a browser reports it.
+      carried.set(this, (persisted) => {
+        this.leaveShell(port1, GOING_AWAY);
+        if (persisted) this.closed(1006, '', false);
+        else this.readyState = CLOSED;
+      });
       let answered = false;
       const giveUp = () => {
         if (answered) return;
         answered = true;
-        carried.delete(this);
-        port1.postMessage({ t: 'close', code: 1000, reason: '' } satisfies ShimToShellPort);
-        port1.close();
+        this.leaveShell(port1, 1000);
         this.viaNative(protocols);
       };
       let timer = setTimeout(giveUp, WS_SHELL_TIMEOUT_MS);
@@ -254,8 +262,7 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
           answered = true;
           clearTimeout(timer);
           if (m.t === 'fallback') {
-            carried.delete(this);
-            port1.close();
+            this.leaveShell(port1);
             return this.viaNative(protocols);
           }
           this.backend = portBackend(port1);
@@ -268,7 +275,7 @@ export function createWingmanWebSocketClass(options: WingmanWebSocketOptions): t
           case 'error':
             return void this.dispatchEvent(new Event('error'));
           case 'close':
-            port1.close();
+            this.leaveShell(port1);
             return this.closed(m.code, m.reason, m.wasClean);
           default:
             return;

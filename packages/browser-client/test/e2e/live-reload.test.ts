@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { freePort } from '../../../../test/helpers/ports';
 import { killAll, startCommand, type Proc } from '../../../../test/helpers/processes';
 import { launchChromium, unregisterServiceWorkers, type LaunchedChromium } from './helpers/browser';
-import { fetchInApp, routeOf, waitForApp, waitForTransport, watchStatuses, WAIT_MS } from './support/shell';
+import { fetchInApp, routeCountsMoved, routeOf, swRouteCounts, waitForApp, waitForTransport, watchStatuses, WAIT_MS } from './support/shell';
 import { recordFrameDocuments } from './support/frame-documents';
 import { HUGO, MKDOCS, waitForReloadClient, writeSite, type LiveReloadServer } from './support/zoo/dev-servers';
 import { p2pHostFate, shareApp, type SharedApp } from './support/zoo/zoo-run';
@@ -77,8 +77,13 @@ describe.each([MKDOCS, HUGO].map((s) => [s.name, s] as const))('%s behind wingma
     // The new page's document came to the frame from the Service Worker, over P2P.
     expect(frameDocuments).toEqual([{ url: `${shared.origin}/`, fromServiceWorker: true, transport: 'p2p', route: expect.stringMatching(/^p2p; reason=/) }]);
     // The dev server got the reload's GET once, over P2P: no second try on either path.
+    // A wrong route shows beside it what the SW counted for the fetch ({} : it never answered the fetch event).
+    const counted = await swRouteCounts(page);
     const after = await fetchInApp(frame, AFTER_RELOAD);
-    expect(routeOf(after)).toMatch(/^p2p /);
+    expect({ route: routeOf(after), swCounted: routeCountsMoved(counted, await swRouteCounts(page)) }).toEqual({
+      route: expect.stringMatching(/^p2p /),
+      swCounted: expect.anything(),
+    });
     await shared.agent.waitFor((e) => e.event === 'request' && e.target === AFTER_RELOAD, {
       timeoutMs: WAIT_MS,
       what: `the agent's log line for ${AFTER_RELOAD}`,

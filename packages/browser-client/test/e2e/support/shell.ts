@@ -184,6 +184,43 @@ function swKnowsChannel({ ms, name }: { ms: number; name: string }): Promise<SwR
   });
 }
 
+/**
+ * The Service Worker's route counts (sw/route-counts.ts: `relay to-browser`, `p2p default`…), asked on the
+ * diagnostics channel from `page`; `no answer` when none came within SW_ANSWER_WAIT_MS. A restarted SW counts from zero.
+ */
+export function swRouteCounts(page: AnyPage): Promise<Record<string, number> | 'no answer'> {
+  return inPage(
+    page,
+    ({ ms, name }) =>
+      new Promise<Record<string, number> | 'no answer'>((resolve) => {
+        const channel = new BroadcastChannel(name);
+        const id = Math.random().toString(16).slice(2);
+        const timer = setTimeout(() => (channel.close(), resolve('no answer')), ms);
+        channel.onmessage = (ev: MessageEvent) => {
+          const m = ev.data as { type?: string; id?: string; routes?: Record<string, number> };
+          if (m?.type !== 'wingman:diag-routes' || m.id !== id || typeof m.routes !== 'object') return;
+          clearTimeout(timer);
+          channel.close();
+          resolve(m.routes);
+        };
+        channel.postMessage({ type: 'wingman:diag-request', id });
+      }),
+    { ms: SW_ANSWER_WAIT_MS, name: DIAGNOSTICS_CHANNEL },
+  );
+}
+
+/** What changed between two swRouteCounts answers: each count that moved, by how much. */
+export function routeCountsMoved(before: Record<string, number> | 'no answer', after: Record<string, number> | 'no answer'): Record<string, number> | string {
+  if (before === 'no answer' || after === 'no answer')
+    return `the SW answered ${before === 'no answer' ? 'nothing' : 'counts'} before and ${after === 'no answer' ? 'nothing' : 'counts'} after`;
+  const moved: Record<string, number> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const by = (after[key] ?? 0) - (before[key] ?? 0);
+    if (by !== 0) moved[key] = by;
+  }
+  return moved;
+}
+
 /** The text of the shell's badge as the reviewer sees it ("P2P · verified · 3 ms", "Relay · agent offline"); null without a badge. */
 export function badgeText(page: AnyPage): Promise<string | null> {
   return inPage(page, () => document.querySelector('wingman-status')?.shadowRoot?.querySelector('.t')?.textContent ?? null, undefined);
