@@ -49,6 +49,8 @@ const DEFAULT_TIMEOUT_S = 4200;
 const RESULTS_DIR_ENV = 'WINGMAN_TEST_RESULTS_DIR';
 /** jest's projects in the order `npm test` runs them (jest.config.js). */
 const PROJECTS = ['unit', 'integration', 'e2e', 'lab'];
+/** Test files shown by printFileCpu: the few that most of a run's CPU goes to. */
+const TOP_CPU_FILES = 15;
 
 const jestArgs = process.argv.slice(2);
 const lab = hasTestDir(ROOT, 'lab');
@@ -214,10 +216,28 @@ function splitProjects(args) {
 }
 
 /**
+ * Where the in-band phases' CPU went: their total, and the files that used the most
+ * (jest's process and what it reaped while each file ran; lib/jest-progress-reporter.cjs).
+ * @param {import('./lib/jest-phase.mjs').JestPhaseResult[]} results
+ */
+function printFileCpu(results) {
+  const files = results.flatMap((r) => r.fileCpu.map((f) => ({ ...f, phase: r.name })));
+  if (files.length === 0) return;
+  const total = files.reduce((n, f) => n + f.cpuMs, 0);
+  console.log(
+    `\n[run-tests] CPU of the ${files.length} test files run in band: ${(total / 1000).toFixed(0)} s; the ${Math.min(TOP_CPU_FILES, files.length)} that used the most`,
+  );
+  for (const f of files.sort((a, b) => b.cpuMs - a.cpuMs).slice(0, TOP_CPU_FILES)) {
+    console.log(`  ${(f.cpuMs / 1000).toFixed(1).padStart(6)} s  ${(((100 * f.cpuMs) / total).toFixed(1) + ' %').padStart(6)}  ${f.file} (${f.phase})`);
+  }
+}
+
+/**
  * Prints one line per phase and the closing `N passed, N failed` line.
  * @param {import('./lib/jest-phase.mjs').JestPhaseResult[]} results
  */
 function summarize(results) {
+  printFileCpu(results);
   console.log('\n[run-tests] summary');
   for (const r of results) {
     const status = r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`;

@@ -5,6 +5,8 @@ export interface FileCounts {
   skipped: number;
   /** the failing tests' full names (a crashed attempt's finished files) */
   failedTests?: string[];
+  /** in band, the CPU of jest and the processes it reaped while the file ran */
+  cpuMs?: number;
 }
 
 export interface CrashRecord {
@@ -21,6 +23,8 @@ export interface JestPhaseResult extends FileCounts {
   problem: string | null;
   crashSignal: string | null;
   crash: CrashRecord | null;
+  /** in band, each finished file's CPU, its path from the root */
+  fileCpu: Array<{ file: string; cpuMs: number }>;
 }
 
 export interface JestPhaseOptions {

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failedTests } from './jest-failures.mjs';
 
@@ -55,6 +55,7 @@ const KILL_GRACE_MS = 5_000;
  * @property {number} failed
  * @property {number} skipped
  * @property {string[]} [failedTests] the failing tests' full names
+ * @property {number} [cpuMs] in band, the CPU of jest and the processes it reaped while the file ran
  */
 
 /**
@@ -77,6 +78,7 @@ const KILL_GRACE_MS = 5_000;
  * @property {string | null} crashSignal the signal jest itself died of (a native
  *   crash, e.g. SIGSEGV), when that is why it wrote no results
  * @property {CrashRecord | null} crash with crashSignal: which files had finished
+ * @property {Array<{ file: string, cpuMs: number }>} fileCpu in band, each finished file's CPU (FileCounts.cpuMs), its path from the root
  */
 
 /**
@@ -167,6 +169,9 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
       process.off('SIGTERM', forward);
       const durationMs = Date.now() - started;
       const counts = readCounts(outputFile, root);
+      const fileCpu = [...readProgress(progressFile).finished]
+        .filter(([, c]) => c.cpuMs !== undefined)
+        .map(([file, c]) => ({ file: relative(root, file), cpuMs: /** @type {number} */ (c.cpuMs) }));
       if (counts === null) {
         const crashed = problem === null && CRASH_SIGNALS.has(signal);
         // What the tests started (agents, servers, Chromium) outlives a crashed
@@ -183,6 +188,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
           problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
           crashSignal: crashed ? signal : null,
           crash: crashed ? readProgress(progressFile) : null,
+          fileCpu,
         });
         return;
       }
@@ -192,7 +198,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
       if (crashedLate) problem = `jest died of ${signal} after writing its results`;
       const stoppedLate = problem !== null && problem.startsWith('jest did not exit');
       const code = crashedLate ? 1 : stoppedLate ? (counts.success ? 0 : 1) : (exitCode ?? 1);
-      resolve({ name, code, ...counts, durationMs, problem, crashSignal: null, crash: null });
+      resolve({ name, code, ...counts, durationMs, problem, crashSignal: null, crash: null, fileCpu });
     });
   });
 }
@@ -244,6 +250,7 @@ function readProgress(file) {
         failed: entry.failed ?? 0,
         skipped: entry.skipped ?? 0,
         failedTests: entry.failedTests ?? [],
+        ...(typeof entry.cpuMs === 'number' ? { cpuMs: entry.cpuMs } : {}),
       });
       if (running === entry.done) running = null;
     }

@@ -26,7 +26,7 @@ const MAX_ATTEMPTS = 4;
  * @returns {Promise<import('./jest-phase.mjs').JestPhaseResult>}
  */
 export async function resumeAfterCrash({ phase, first, root, outputDir, deadline }) {
-  const totals = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  const totals = { passed: 0, failed: 0, skipped: 0, failures: [], fileCpu: [] };
   /** @type {Set<string>} */
   const done = new Set();
   const notes = [];
@@ -34,6 +34,7 @@ export async function resumeAfterCrash({ phase, first, root, outputDir, deadline
   let attempt = first;
   for (let n = 1; ; n++) {
     durationMs += attempt.durationMs;
+    totals.fileCpu.push(...attempt.fileCpu);
     if (attempt.crash === null || attempt.crashSignal === null) {
       // Ended without a crash: its results cover the files it ran.
       totals.passed += attempt.passed;
