@@ -70,7 +70,8 @@ export const AGENT_TIME_HEADER = 'x-wingman-agent-ms';
 export const AGENT_TIME_MAX_MS = 600_000;
 /** Request: why the SW sent it the way it went; the response's says `<transport>; reason=<token>`. Stable: users and tests rely on it. */
 export const ROUTE_HEADER = 'x-wingman-route';
-export const ROUTE_REASON_PATTERN = /^[a-z][a-z-]{0,31}$/;
+/** A reason the agent echoes (any other it reports as the SW giving none): lower-case letters, digits (`p2p-stalls`) and hyphens. */
+export const ROUTE_REASON_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 /** Request through the tunnel server: the fields a SW's own fetch cannot carry (`Sec-Fetch-*`, `Sec-CH-UA*`, a redirect's `Origin`). */
 export const FETCH_METADATA_HEADER = 'x-wingman-fetch-meta';
 export const FETCH_METADATA_MAX_FIELDS = 16;

@@ -2,6 +2,7 @@
  * The viewer diagnostics page's data: its messages with the shells on a BroadcastChannel, validated (any
  * same-origin script can post there), the ICE summary from getStats() (types only, never an address) and the report.
  */
+import { ROUTE_REASON_PATTERN } from '@wingman/protocol';
 import { DIAGNOSTICS_MAX_ERRORS } from './constants';
 
 type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
@@ -190,6 +191,8 @@ export interface DiagRoutesReply {
   routes: RouteCounts;
   /** The shells the Service Worker would send a request over now: whose last word to it was an open channel. */
   channels: string[];
+  /** The shells whose channel's loss probe the Service Worker counts as pending (routing rule 6 holds bursts around them). */
+  probing: string[];
 }
 
 /** At most this many shell ids in a reply's `channels` (more: someone else posting on the channel). */
@@ -204,7 +207,8 @@ export function parseDiagChannels(v: unknown, id: string): string[] | undefined 
 
 /** At most this many distinct routes in a reply (there are about a dozen reasons). */
 export const MAX_ROUTE_KINDS = 32;
-const ROUTE_KEY = /^(p2p|relay) [a-z][a-z-]{0,31}$/;
+/** `<path> <reason>`, the reason as the agent takes it in the route header (`relay p2p-stalls`). */
+const ROUTE_KEY = new RegExp(`^(p2p|relay) ${ROUTE_REASON_PATTERN.source.slice(1)}`);
 
 /** The reply's counts, or undefined when anything in it is off. */
 export function parseDiagRoutes(v: unknown, id: string): RouteCounts | undefined {

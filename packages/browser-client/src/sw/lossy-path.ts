@@ -39,6 +39,11 @@ export class LossyPath {
     return shellId === undefined ? this.pending.size > 0 : this.pending.has(shellId);
   }
 
+  /** The shells whose channel's loss probe has given no verdict yet, for the diagnostics reply. */
+  probingShells(): string[] {
+    return [...this.pending];
+  }
+
   /** A lone small request over P2P took `ms` to its head; `window`: the lone times path-choice.ts keeps, this one included. */
   lone(ms: number, window: readonly number[]): void {
     const best = Math.min(...window);

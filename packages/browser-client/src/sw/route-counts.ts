@@ -1,6 +1,6 @@
 /**
- * How many requests this Service Worker sent each way and why (route-decision.ts), and the shells it knows
- * to have an open channel, for the diagnostics page, which asks on BroadcastChannel(DIAGNOSTICS_CHANNEL).
+ * How many requests this Service Worker sent each way and why (route-decision.ts), the shells it knows
+ * to have an open channel and those whose loss probe it counts as pending, for the diagnostics page, which asks on BroadcastChannel(DIAGNOSTICS_CHANNEL).
  * In memory only: a restarted SW counts from zero.
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
@@ -21,13 +21,26 @@ export function createRouteCounter() {
   };
 }
 
-/** Answers the diagnostics page's requests with the counts and `channels()`. No-op where BroadcastChannel is missing. */
-export function answerDiagnostics(counter: RouteCounter, channels: () => string[]): void {
+/** The shells the reply names: with an open channel, and with a pending loss probe (lossy-path.ts). */
+export interface DiagShells {
+  channels(): string[];
+  probing(): string[];
+}
+
+/** Answers the diagnostics page's requests with the counts and the shells. No-op where BroadcastChannel is missing. */
+export function answerDiagnostics(counter: RouteCounter, shells: DiagShells): void {
   if (typeof BroadcastChannel !== 'function') return;
   const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
   channel.onmessage = (ev: MessageEvent) => {
     const req = parseDiagRequest(ev.data);
     if (!req) return;
-    channel.postMessage({ type: 'wingman:diag-routes', id: req.id, routes: counter.snapshot(), channels: channels() } satisfies DiagRoutesReply);
+    const reply: DiagRoutesReply = {
+      type: 'wingman:diag-routes',
+      id: req.id,
+      routes: counter.snapshot(),
+      channels: shells.channels(),
+      probing: shells.probing(),
+    };
+    channel.postMessage(reply);
   };
 }

@@ -39,7 +39,7 @@ const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCo
 const aborts = createAbortRegistry();
 const earlyDocuments = createEarlyDocuments(self.location.origin, cookies);
 const routes = createRouteCounter();
-answerDiagnostics(routes, () => registry.shellsWithChannel());
+answerDiagnostics(routes, { channels: () => registry.shellsWithChannel(), probing: () => lossy.probingShells() });
 const deps: RouterDeps = {
   scope: self,
   registry,

@@ -8,10 +8,14 @@
  * channel: support/no-loss-echo.cjs), as an agent without the channel would,
  * so the probe stays pending for the whole hold. A tab whose last probe found
  * the path clean does not hold its next page load's bursts (page/path-state.ts).
+ * What holds them is the SW's count of pending probes, which its diagnostics
+ * reply names; the bursts' routes show it too, except where the SW's stall
+ * verdict (rule 5, from lone requests' times, which a loaded machine can make
+ * stall) comes first and sends them around the channel for that.
  */
 import type { Frame, Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from './helpers/browser';
-import { inPage, openShell, shellStatus, waitForTransport, WAIT_MS } from './support/shell';
+import { inPage, openShell, shellStatus, swCountsProbing, waitForTransport, WAIT_MS } from './support/shell';
 import { noLossEchoAgentEnv, startStack, type Stack } from './support/stack';
 import { until } from '../../../../test/helpers/wait';
 import { LOSS_PROBE_HOLD_MS, LOSS_VERDICT_STORAGE_KEY } from '../../src/shared/constants';
@@ -22,6 +26,9 @@ jest.setTimeout(120_000);
 const BURST = 6;
 /** Tabs tried until one burst ran while the probe was pending (a loaded machine can use up the hold first). */
 const MAX_TABS = 3;
+/** Routes around the channel: for the probe (rule 6), or for the SW's stall verdict (rule 5), which comes before it. */
+const HELD = 'relay; reason=loss-probe';
+const STALLS = 'relay; reason=p2p-stalls';
 
 /** The route header of each of BURST fetches started at once from the app's frame. */
 function burstRoutes(frame: Frame): Promise<string[]> {
@@ -49,11 +56,13 @@ describe('a channel whose loss probe has given no verdict', () => {
 
   /**
    * One burst from a page load whose probe is pending, trying up to MAX_TABS tabs (a loaded machine can use up the
-   * hold first); `prepare` runs in each tab before the measured page load. Returns the page and the burst's routes.
+   * hold first); `prepare` runs in each tab before the measured page load. Returns the page, the burst's routes and
+   * whether the SW counted the shell's probe as pending then.
    */
-  async function burstWhileProbing(prepare: (page: Page) => Promise<void>): Promise<{ page: Page; during: string[] }> {
+  async function burstWhileProbing(prepare: (page: Page) => Promise<void>): Promise<{ page: Page; during: string[]; swProbing: boolean | 'no answer' }> {
     let page: Page = browser.page;
     let during: string[] | undefined;
+    let swProbing: boolean | 'no answer' = 'no answer';
     const tries: string[] = [];
     for (let tab = 0; tab < MAX_TABS && !during; tab++) {
       // Another try in a new tab: its channel runs its own probe.
@@ -61,33 +70,37 @@ describe('a channel whose loss probe has given no verdict', () => {
       await prepare(page);
       const frame = await openShell(page, `${stack.origin}/one`, 'one');
       const before = await waitForTransport(page, 'p2p', undefined, { whileProbing: true });
-      const routes = await burstRoutes(frame);
+      // The SW asked during the burst: the shell still probing after both, it was probing when the SW answered.
+      const [routes, sw] = await Promise.all([burstRoutes(frame), swCountsProbing(page)]);
       const after = await shellStatus(page);
-      tries.push(`probing ${String(before.probing)} → ${String(after.probing)}: ${routes.join(', ')}`);
-      if (before.probing && after.probing) during = routes;
+      tries.push(`probing ${String(before.probing)} → ${String(after.probing)}, the SW's count ${String(sw)}: ${routes.join(', ')}`);
+      if (before.probing && after.probing) [during, swProbing] = [routes, sw];
     }
-    expect({ tries, during: during ?? 'no burst while the probe was pending' }).toMatchObject({ during: expect.any(Array) });
-    return { page, during: during! };
+    if (!during) throw new Error(`no burst while the probe was pending, in ${MAX_TABS} tabs: ${tries.join(' | ')}`);
+    return { page, during, swProbing };
   }
 
   it(`has its bursts sent around it for at most ${LOSS_PROBE_HOLD_MS} ms, then over it`, async () => {
-    const { page, during } = await burstWhileProbing(async () => undefined);
+    const { page, during, swProbing } = await burstWhileProbing(async () => undefined);
+    expect(swProbing).toBe(true);
     // The first of the burst may find nothing else in flight yet (a lone request keeps P2P).
-    expect(during.filter((r) => r === 'relay; reason=loss-probe').length).toBeGreaterThanOrEqual(BURST - 1);
+    expect(during.filter((r) => r === HELD || r === STALLS).length).toBeGreaterThanOrEqual(BURST - 1);
 
     // No verdict comes (no answer at all): the hold ends, and the channel carries bursts again.
     let last = await shellStatus(page);
+    let sw: boolean | 'no answer' = swProbing;
     await until(
       async () => {
         last = await shellStatus(page);
-        return (last.transport === 'p2p' && !last.probing) || undefined;
+        sw = await swCountsProbing(page);
+        return (last.transport === 'p2p' && !last.probing && sw === false) || undefined;
       },
-      { timeoutMs: WAIT_MS, what: 'the end of the hold', observe: () => last },
+      { timeoutMs: WAIT_MS, what: 'the end of the hold, in the shell and in the SW', observe: () => ({ last, sw }) },
     );
     const frame = page.mainFrame().childFrames()[0]!;
     const afterHold = await burstRoutes(frame);
-    // Each route, so a failure names the ones that went elsewhere and why.
-    expect(afterHold).toEqual(afterHold.map(() => expect.stringMatching(/^p2p;/)));
+    // Each route, so a failure names the ones that went elsewhere and why: none held for the probe any more.
+    expect(afterHold).toEqual(afterHold.map((r) => (r === STALLS ? STALLS : expect.stringMatching(/^p2p;/))));
     // No answer is no verdict: the path is neither lossy nor called clean early.
     expect(last).not.toHaveProperty('lossy');
     const marks = await inPage(page, () => (window as unknown as { __wingman: { timeline(): Record<string, number> } }).__wingman.timeline(), undefined);
@@ -96,11 +109,13 @@ describe('a channel whose loss probe has given no verdict', () => {
   });
 
   it("sends a page load's bursts over its channel while the probe is pending when the tab's last probe found the path clean", async () => {
-    const { during } = await burstWhileProbing(async (page) => {
+    const { during, swProbing } = await burstWhileProbing(async (page) => {
       await openShell(page, `${stack.origin}/one`, 'one');
       // What this tab's earlier page load leaves when its probe ends clean (this agent answers no probe).
       await inPage(page, (key) => sessionStorage.setItem(key, `clean ${Date.now()}`), LOSS_VERDICT_STORAGE_KEY);
     });
-    expect(during).toEqual(during.map(() => expect.stringMatching(/^p2p;/)));
+    expect(swProbing).toBe(false);
+    // Each route: over the channel, or around it for the stall verdict, never held for the probe.
+    expect(during).toEqual(during.map((r) => (r === STALLS ? STALLS : expect.stringMatching(/^p2p;/))));
   });
 });

@@ -149,6 +149,8 @@ describe('parseDiagRoutes', () => {
 
   it("takes the Service Worker's counts by route", () => {
     expect(parseDiagRoutes(reply({ 'p2p default': 12, 'relay no-channel': 3 }), 'abc')).toEqual({ 'p2p default': 12, 'relay no-channel': 3 });
+    // A reason with a digit: one such key once dropped the whole reply.
+    expect(parseDiagRoutes(reply({ 'p2p default': 2, 'relay p2p-stalls': 5 }), 'abc')).toEqual({ 'p2p default': 2, 'relay p2p-stalls': 5 });
   });
 
   it('refuses another request id, an unknown path, a key with other characters, a fractional or negative count, and too many kinds', () => {

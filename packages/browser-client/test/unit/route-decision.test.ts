@@ -11,8 +11,10 @@ import {
   type BrowserFacts,
   type Measurements,
   type RouteFacts,
+  type RouteReason,
   type RouteVerdict,
 } from '../../src/sw/route-decision';
+import { ROUTE_REASON_PATTERN } from '@wingman/protocol';
 
 const base: RouteFacts = {
   excluded: false,
@@ -220,5 +222,30 @@ describe('leaveToBrowser', () => {
   ];
   it.each(rows)('keeps it in the SW when %s', (_name, facts) => {
     expect(leaveToBrowser({ ...stalling, ...facts })).toBe(false);
+  });
+});
+
+describe('the route header', () => {
+  /** Every reason the SW may send, by the type: a reason added to RouteReason fails to compile here until listed. */
+  const REASONS: Record<RouteReason, true> = {
+    excluded: true,
+    private: true,
+    'no-channel': true,
+    'p2p-stalls': true,
+    'loss-probe': true,
+    default: true,
+    probe: true,
+    faster: true,
+    'turn-default': true,
+    declined: true,
+    'channel-failed': true,
+    'body-stalled': true,
+    'head-stalled': true,
+    race: true,
+    'to-browser': true,
+  };
+  it.each(Object.keys(REASONS))('carries the reason %s as the agent echoes it, not as a request from no Service Worker', (reason) => {
+    expect(reason).toMatch(ROUTE_REASON_PATTERN);
+    expect(routeHeaderValue('relay', reason as RouteReason)).toBe(`relay; reason=${reason}`);
   });
 });

@@ -209,6 +209,32 @@ export function swRouteCounts(page: AnyPage): Promise<Record<string, number> | '
   );
 }
 
+/**
+ * Whether the Service Worker counts this shell's loss probe as pending (sw/lossy-path.ts, routing rule 6),
+ * asked on the diagnostics channel from `page`; `no answer` when none came within SW_ANSWER_WAIT_MS.
+ */
+export function swCountsProbing(page: AnyPage): Promise<boolean | 'no answer'> {
+  return inPage(
+    page,
+    ({ ms, name }) =>
+      new Promise<boolean | 'no answer'>((resolve) => {
+        const shellId = (window as unknown as { __wingman: { shellId: string } }).__wingman.shellId;
+        const channel = new BroadcastChannel(name);
+        const id = Math.random().toString(16).slice(2);
+        const timer = setTimeout(() => (channel.close(), resolve('no answer')), ms);
+        channel.onmessage = (ev: MessageEvent) => {
+          const m = ev.data as { type?: string; id?: string; probing?: unknown };
+          if (m?.type !== 'wingman:diag-routes' || m.id !== id || !Array.isArray(m.probing)) return;
+          clearTimeout(timer);
+          channel.close();
+          resolve(m.probing.includes(shellId));
+        };
+        channel.postMessage({ type: 'wingman:diag-request', id });
+      }),
+    { ms: SW_ANSWER_WAIT_MS, name: DIAGNOSTICS_CHANNEL },
+  );
+}
+
 /** What changed between two swRouteCounts answers: each count that moved, by how much. */
 export function routeCountsMoved(before: Record<string, number> | 'no answer', after: Record<string, number> | 'no answer'): Record<string, number> | string {
   if (before === 'no answer' || after === 'no answer')
