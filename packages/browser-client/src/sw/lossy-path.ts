@@ -26,8 +26,8 @@ export class LossyPath {
   private probeOnly = false;
   /** Shells whose `lossy` was taken, and whether they had a channel then. */
   private readonly taken = new Map<string, boolean>();
-  /** Shells whose channel's loss probe has given no verdict yet. */
-  private readonly pending = new Set<string>();
+  /** Shells whose channel's loss probe has given no verdict yet (the diagnostics reply names them). */
+  readonly pending = new Set<string>();
 
   /** P2P stalls: seen in lone requests' times, or remembered, or said by a loss probe. */
   stalls(): boolean {
@@ -37,11 +37,6 @@ export class LossyPath {
   /** The loss probe of `shellId`'s channel (undefined: of any shell's) has given no verdict yet. */
   probing(shellId?: string): boolean {
     return shellId === undefined ? this.pending.size > 0 : this.pending.has(shellId);
-  }
-
-  /** The shells whose channel's loss probe has given no verdict yet, for the diagnostics reply. */
-  probingShells(): string[] {
-    return [...this.pending];
   }
 
   /** A lone small request over P2P took `ms` to its head; `window`: the lone times path-choice.ts keeps, this one included. */

@@ -21,26 +21,13 @@ export function createRouteCounter() {
   };
 }
 
-/** The shells the reply names: with an open channel, and with a pending loss probe (lossy-path.ts). */
-export interface DiagShells {
-  channels(): string[];
-  probing(): string[];
-}
-
-/** Answers the diagnostics page's requests with the counts and the shells. No-op where BroadcastChannel is missing. */
-export function answerDiagnostics(counter: RouteCounter, shells: DiagShells): void {
+/** Answers the diagnostics page's requests with the counts and `shells()` (with an open channel; with a pending loss probe). No-op where BroadcastChannel is missing. */
+export function answerDiagnostics(counter: RouteCounter, shells: () => Pick<DiagRoutesReply, 'channels' | 'probing'>): void {
   if (typeof BroadcastChannel !== 'function') return;
   const channel = new BroadcastChannel(DIAGNOSTICS_CHANNEL);
   channel.onmessage = (ev: MessageEvent) => {
     const req = parseDiagRequest(ev.data);
     if (!req) return;
-    const reply: DiagRoutesReply = {
-      type: 'wingman:diag-routes',
-      id: req.id,
-      routes: counter.snapshot(),
-      channels: shells.channels(),
-      probing: shells.probing(),
-    };
-    channel.postMessage(reply);
+    channel.postMessage({ type: 'wingman:diag-routes', id: req.id, routes: counter.snapshot(), ...shells() } satisfies DiagRoutesReply);
   };
 }

@@ -39,7 +39,7 @@ const cookies = createSwCookies(kv, self.location.hostname, cookieStore, writeCo
 const aborts = createAbortRegistry();
 const earlyDocuments = createEarlyDocuments(self.location.origin, cookies);
 const routes = createRouteCounter();
-answerDiagnostics(routes, { channels: () => registry.shellsWithChannel(), probing: () => lossy.probingShells() });
+answerDiagnostics(routes, () => ({ channels: registry.shellsWithChannel(), probing: [...lossy.pending] }));
 const deps: RouterDeps = {
   scope: self,
   registry,
