@@ -1,11 +1,11 @@
 /**
  * A WebKit browser (helpers/webkit.ts), alone or with the whole stack
  * (support/stack.ts), for one describe block: started in beforeAll, stopped
- * in afterAll; and the wait for the shell's app frame in it.
+ * in afterAll; and the wait for the app's document in the shell's frame.
  */
 import { until } from '../../../../../test/helpers/wait';
 import { launchWebKit, type LaunchedWebKit, type WebKitFrame, type WebKitPage } from '../helpers/webkit';
-import { WAIT_MS } from './shell';
+import { inPage, WAIT_MS } from './shell';
 import { startStack, type Stack, type StackOptions } from './stack';
 
 /** Call inside a describe(); read `webkit` in its tests (set once beforeAll ran). */
@@ -25,14 +25,22 @@ export function useWebKit(): { readonly webkit: LaunchedWebKit } {
   };
 }
 
-/** Waits until the shell in `page` has its app frame, and returns it (whatever document it shows). */
+/**
+ * Waits until the shell in `page` has its app frame with the app's document loaded, and returns it. Not the
+ * frame's initial about:blank: a script there reads no app location (`ws://${location.host}/echo` names the host
+ * `echo`, and the socket fails with 1006).
+ */
 export function shellAppFrame(page: WebKitPage): Promise<WebKitFrame> {
+  let shown = '(no frame)';
   return until(
     async () => {
       await page.refresh();
-      return page.mainFrame().childFrames()[0];
+      const frame = page.mainFrame().childFrames()[0];
+      if (!frame) return undefined;
+      shown = await inPage(frame, () => `${location.href} ${document.readyState}`, undefined).catch((e: Error) => `(unreadable: ${e.message.split('\n')[0]})`);
+      return /^https?:\S+ complete$/.test(shown) ? frame : undefined;
     },
-    { timeoutMs: WAIT_MS, intervalMs: 50, what: 'the shell’s app frame', observe: () => page.url() },
+    { timeoutMs: WAIT_MS, intervalMs: 50, what: "the shell's app frame with the app loaded", observe: () => `shell at ${page.url()}, frame ${shown}` },
   );
 }
 
