@@ -169,7 +169,8 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
       process.off('SIGTERM', forward);
       const durationMs = Date.now() - started;
       const counts = readCounts(outputFile, root);
-      const fileCpu = [...readProgress(progressFile).finished]
+      const progress = readProgress(progressFile);
+      const fileCpu = [...progress.finished]
         .filter(([, c]) => c.cpuMs !== undefined)
         .map(([file, c]) => ({ file: relative(root, file), cpuMs: /** @type {number} */ (c.cpuMs) }));
       if (counts === null) {
@@ -187,7 +188,7 @@ export function runJestPhase({ name, root, args, outputDir, deadlineMs, skipFile
           durationMs,
           problem: problem ?? `jest exited (${exitCode ?? signal}) without writing results`,
           crashSignal: crashed ? signal : null,
-          crash: crashed ? readProgress(progressFile) : null,
+          crash: crashed ? progress : null,
           fileCpu,
         });
         return;

@@ -1,7 +1,7 @@
 /**
- * How many requests this Service Worker sent each way and why (route-decision.ts), the shells it knows
- * to have an open channel and those whose loss probe it counts as pending, for the diagnostics page, which asks on BroadcastChannel(DIAGNOSTICS_CHANNEL).
- * In memory only: a restarted SW counts from zero.
+ * How many requests this Service Worker sent each way and why (route-decision.ts), with the shells it knows to
+ * have an open channel and those whose loss probe is pending, for the diagnostics page (it asks on
+ * BroadcastChannel(DIAGNOSTICS_CHANNEL)). In memory only: a restarted SW counts from zero.
  */
 import { DIAGNOSTICS_CHANNEL } from '../shared/constants';
 import { MAX_ROUTE_KINDS, parseDiagRequest, type DiagRoutesReply, type RouteCounts } from '../shared/diagnostics';
