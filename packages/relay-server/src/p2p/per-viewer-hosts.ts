@@ -57,9 +57,9 @@ export function createPerViewerHosts(options: IsolatedPeerHostOptions): PeerHost
       onCrash: (crash: HostCrash) => {
         const owners = [...hosts].filter(([, host]) => host === h).map(([viewerId]) => viewerId);
         for (const viewerId of owners) forget(viewerId);
-        // One that dies serving a viewer is that viewer's; one that dies with none says the next may too.
-        if (owners.length === 0) spare.died(h, crash);
         options.onCrash?.(crash);
+        // One that dies serving a viewer is that viewer's; one that dies with none says the next may too (timed from the report on).
+        if (owners.length === 0) spare.died(h, crash);
       },
     });
     return h;

@@ -32,7 +32,7 @@ describe('P2P host processes that fail to spawn', () => {
     await until(() => crashes.length >= 3, { timeoutMs: 6_000, what: 'three failed starts', observe: () => `${crashes.length} failed start(s)` });
     expect(crashes[0]).toMatchObject({ pid: undefined, viewers: 0, beforeReady: true });
     expect(crashes[0]!.spawnError).toContain('ENOENT');
-    // The retries back off: 0.5 s, then 1 s (timers fire no earlier than asked).
+    // The retries back off: 0.5 s, then 1 s (each timed after the report of the failure before it, and timers fire no earlier than asked).
     expect(crashes[1]!.at - crashes[0]!.at).toBeGreaterThanOrEqual(500);
     expect(crashes[2]!.at - crashes[1]!.at).toBeGreaterThanOrEqual(1_000);
     host.handleSignal('v1', { type: 'offer', sdp: 'v=0' });
