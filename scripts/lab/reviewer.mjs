@@ -173,9 +173,13 @@ async function main() {
     // HMR on the page as first opened (its WebSocket was opened while P2P was still coming up).
     if (config.hmr) result.hmrFirstPage = await hmrUpdate(app, config.hmr, config.hmr.edits[0]);
     if (config.downloadBytes > 0) {
+      const routes = () => (top.shell ? page.evaluate(swRouteCounts, { timeoutMs: ROUTES_WAIT_MS }).catch(() => null) : null);
+      const routesBefore = await routes();
       await meter.begin('download');
       const d = await app.evaluate(download, { bytes: config.downloadBytes, timeoutMs: TRANSFER_TIMEOUT_MS });
       await meter.end('download');
+      // A body the channel stalled or failed under finishes over the relay (`relay body-stalled`, `relay channel-failed`).
+      result.downloadRoutes = routesBetween(routesBefore, await routes()).swRoutes ?? null;
       result.downloadMBps = Math.round((d.bytes / 1e6 / (d.ms / 1000)) * 10) / 10;
       result.downloadTransport = d.transport;
       result.downloadRoute = d.route;
@@ -390,7 +394,7 @@ async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase, floor = false)
   return {
     ms: readyAt === null ? null : Math.round(readyAt - top.timeOrigin),
     resources,
-    ...reloadRoutes(routesBefore, routesAfter),
+    ...routesBetween(routesBefore, routesAfter),
     appDocument,
     shellDocument,
     timeline: p2p.timeline,
@@ -402,10 +406,10 @@ async function reloadOnce(page, appDocs, p2pWaitMs, meter, phase, floor = false)
 }
 
 /**
- * The Service Worker's requests by route during a reload (`swRoutes`: `after`
- * minus `before`, the routes that moved); nothing without a Service Worker.
+ * The Service Worker's requests by route between two counts (`swRoutes`:
+ * `after` minus `before`, the routes that moved); nothing without a Service Worker.
  */
-function reloadRoutes(before, after) {
+function routesBetween(before, after) {
   if (!after) return {};
   const swRoutes = Object.fromEntries(Object.entries(after).flatMap(([route, n]) => (n > (before?.[route] ?? 0) ? [[route, n - (before?.[route] ?? 0)]] : [])));
   return { swRoutes };
