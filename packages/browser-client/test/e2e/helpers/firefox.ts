@@ -171,7 +171,7 @@ export async function launchFirefox(options: LaunchFirefoxOptions = {}): Promise
       },
     };
   } catch (err) {
-    await browser?.close().catch(() => undefined);
+    if (browser) await quit(browser);
     rmSync(profileDir, { recursive: true, force: true });
     throw new Error(`could not start ${FIREFOX_PATH}: ${(err as Error).message}`);
   }
