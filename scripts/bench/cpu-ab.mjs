@@ -24,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSequentialGetter } from './measure/sequential-get.mjs';
-import { killAllChildren, killAllChildrenNow, spawnNode } from './lib/children.mjs';
+import { killAllChildren, killChildrenOnExit, spawnNode } from './lib/children.mjs';
 import { AGENT_BIN, ROOT, SERVER_BIN, START_TIMEOUT_MS } from './lib/config.mjs';
 import { cpuNs } from './lib/proc.mjs';
 import { startTargetApp } from './rows/target.mjs';
@@ -33,7 +33,7 @@ const WARMUP_REQUESTS = 500;
 const MAX_REQUESTS = 100_000;
 const MAX_ROUNDS = 20;
 
-process.on('exit', killAllChildrenNow);
+killChildrenOnExit((msg) => console.error(`[cpu-ab] ${msg}`));
 
 let args;
 try {

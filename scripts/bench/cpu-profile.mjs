@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSequentialGetter } from './measure/sequential-get.mjs';
-import { killAllChildren, killAllChildrenNow, setChildNodeOptions } from './lib/children.mjs';
+import { killAllChildren, killChildrenOnExit, setChildNodeOptions } from './lib/children.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { localtunnelRow } from './rows/localtunnel.mjs';
 import { muxFloorRow } from './rows/mux-floor.mjs';
@@ -47,7 +47,7 @@ const MAX_TOP = 100;
 const HOST_EXIT_WAIT_MS = 10_000;
 const HOST_EXIT_POLL_MS = 50;
 
-process.on('exit', killAllChildrenNow);
+killChildrenOnExit((msg) => console.error(`[cpu-profile] ${msg}`));
 
 let args;
 try {

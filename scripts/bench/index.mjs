@@ -21,7 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killAllChildren, killAllChildrenNow } from './lib/children.mjs';
+import { killChildrenOnExit } from './lib/children.mjs';
 import { readSettings } from './lib/config.mjs';
 import { insideLoopbackNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { runHttpRows } from './lib/run-http-rows.mjs';
@@ -75,7 +75,8 @@ async function main() {
     log(err.message);
     return 2;
   }
-  installCleanup(settings.timeoutS);
+  // The deadline is BENCH_TIMEOUT_S.
+  killChildrenOnExit(log, settings.timeoutS);
 
   const startedAt = new Date();
   const rows = [];
@@ -133,25 +134,4 @@ async function main() {
     }
   }
   return rows.some((r) => r.status === 'failed') ? 1 : 0;
-}
-
-/** Kills every child on Ctrl-C, SIGTERM, an uncaught error or the deadline. */
-function installCleanup(timeoutS) {
-  const bail = (why, code) => {
-    log(why);
-    const hard = setTimeout(() => {
-      killAllChildrenNow();
-      process.exit(code);
-    }, 5000);
-    killAllChildren().finally(() => {
-      clearTimeout(hard);
-      process.exit(code);
-    });
-  };
-  process.on('SIGINT', () => bail('interrupted: stopping every process the bench started', 130));
-  process.on('SIGTERM', () => bail('terminated: stopping every process the bench started', 143));
-  process.on('uncaughtException', (err) => bail(`uncaught error: ${err?.stack ?? err}`, 1));
-  process.on('unhandledRejection', (err) => bail(`unhandled rejection: ${err?.stack ?? err}`, 1));
-  process.on('exit', killAllChildrenNow);
-  setTimeout(() => bail(`deadline of ${timeoutS} s (BENCH_TIMEOUT_S) passed: stopping`, 1), timeoutS * 1000).unref();
 }

@@ -104,3 +104,29 @@ export function killAllChildrenNow() {
   live.clear();
   if (outDir) rmSync(outDir, { recursive: true, force: true });
 }
+
+/**
+ * Kills every child on Ctrl-C, SIGTERM, an uncaught error, exit, and past `timeoutS` when given: they run in
+ * process groups of their own, so a signal that stops the bench reaches none of them.
+ * @param {(msg: string) => void} log
+ * @param {number} [timeoutS]
+ */
+export function killChildrenOnExit(log, timeoutS) {
+  const bail = (why, code) => {
+    log(why);
+    const hard = setTimeout(() => {
+      killAllChildrenNow();
+      process.exit(code);
+    }, KILL_GRACE_MS + 2000);
+    killAllChildren().finally(() => {
+      clearTimeout(hard);
+      process.exit(code);
+    });
+  };
+  process.on('SIGINT', () => bail('interrupted: stopping every process the bench started', 130));
+  process.on('SIGTERM', () => bail('terminated: stopping every process the bench started', 143));
+  process.on('uncaughtException', (err) => bail(`uncaught error: ${err?.stack ?? err}`, 1));
+  process.on('unhandledRejection', (err) => bail(`unhandled rejection: ${err?.stack ?? err}`, 1));
+  process.on('exit', killAllChildrenNow);
+  if (timeoutS !== undefined) setTimeout(() => bail(`deadline of ${timeoutS} s passed: stopping`, 1), timeoutS * 1000).unref();
+}
