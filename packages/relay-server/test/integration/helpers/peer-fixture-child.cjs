@@ -116,9 +116,11 @@ const ops = {
    * every message the bound channel delivers becomes a `bound-message` event.
    */
   async 'dc.bind'(dc, { pc, me, linkKey, sessionId, sendWhenBound = [] }) {
-    const keys = await deriveTrustKeys(linkKeyBytes(linkKey), sessionId);
     const conn = get(pc);
+    // Everything asynchronous happens inside proofs(): bindDataChannel must listen before anything can arrive, and the
+    // other end's proof may come while this end's keys are still being derived.
     const proofs = async () => {
+      const keys = await deriveTrustKeys(linkKeyBytes(linkKey), sessionId);
       const own = sdpFingerprint(conn.localDescription.sdp);
       const other = sdpFingerprint(conn.remoteDescription.sdp);
       const fps = me === 'agent' ? { agent: own, viewer: other } : { agent: other, viewer: own };
